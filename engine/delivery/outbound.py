@@ -1,0 +1,54 @@
+"""One Slack message to post, and its JSON form for the failure queue."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+_VERSION = 1  # bump when the JSON form changes incompatibly; from_json refuses what it cannot read
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """A rendered message for one channel, with what it alerts about."""
+
+    channel: str
+    text: str
+    blocks: list[dict[str, Any]]
+    attachments: list[dict[str, Any]] | None
+    event_id: str | None
+    rule_ids: tuple[str, ...]
+    severity: str
+    origin: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """Identity for "post once per record per channel".
+
+        A record without an `eventID` (possible with hand-made input) gets a digest of the
+        message instead, so that two different such records are never merged into one post.
+        """
+        if self.event_id is not None:
+            return f"{self.event_id}|{self.channel}"
+        content = json.dumps([self.text, self.blocks, self.attachments], sort_keys=True)
+        return f"sha256:{hashlib.sha256(content.encode()).hexdigest()[:32]}|{self.channel}"
+
+    def to_json(self) -> str:
+        return json.dumps({"v": _VERSION, **asdict(self)}, ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Outbound:
+        """Read `to_json()`'s output; ValueError when it is not that."""
+        try:
+            data = json.loads(text)
+            if not isinstance(data, dict) or data.pop("v", None) != _VERSION:
+                raise ValueError(f"not an outbound message of version {_VERSION}")
+            data["rule_ids"] = tuple(data["rule_ids"])
+            outbound = cls(**data)
+        except (TypeError, KeyError, json.JSONDecodeError) as err:
+            raise ValueError(f"not an outbound message: {err}") from None
+        if not isinstance(outbound.channel, str) or not isinstance(outbound.text, str):
+            raise ValueError("not an outbound message: channel and text must be strings")
+        return outbound

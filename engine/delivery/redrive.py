@@ -1,0 +1,79 @@
+"""Re-post what the failure queue holds; delete each message only once Slack accepted it."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .errors import DEFAULT_POLICY, RetryPolicy
+from .outbound import Outbound
+from .queue import FailureQueue, QueueUnavailable
+from .sender import Failure, deliver
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+log = logging.getLogger(__name__)
+
+# Keep received messages hidden this much longer than the run may last, so that none can
+# reappear (and be posted a second time) before this run has deleted it.
+VISIBILITY_MARGIN = 30
+
+
+@dataclass(slots=True)
+class RedriveReport:
+    posted: list[Outbound] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)  # still queued
+    deleted: int = 0  # queue messages removed (posted ones and their duplicates)
+    delete_errors: list[str] = field(default_factory=list)  # posted, but still queued
+
+
+def redrive(
+    queue: FailureQueue,
+    client: WebClient,
+    *,
+    deadline: float,
+    min_interval: float = 1.0,
+    max_messages: int = 100,
+    policy: RetryPolicy = DEFAULT_POLICY,
+) -> RedriveReport:
+    """Post up to `max_messages` queued alerts, each key at most once in this run.
+
+    Messages Slack did not accept stay on the queue and come back after their visibility
+    timeout; a dead-letter queue on the failure queue ends the life of one that never goes
+    through (permanent failures included: they are reported, never silently dropped).
+    """
+    report = RedriveReport()
+    time_left = deadline - time.monotonic()
+    if time_left < policy.min_request_time:
+        return report
+    alerts = queue.receive(
+        max_messages, visibility_timeout=math.ceil(time_left) + VISIBILITY_MARGIN
+    )
+    # The same alert may be queued more than once (a Lambda retry re-queued it): post it once,
+    # then delete every copy.
+    handles: dict[str, list[str]] = defaultdict(list)
+    for alert in alerts:
+        handles[alert.outbound.key].append(alert.receipt_handle)
+    delivery = deliver(
+        (alert.outbound for alert in alerts),
+        client,
+        deadline=deadline,
+        min_interval=min_interval,
+        policy=policy,
+    )
+    report.posted = delivery.posted
+    report.failed = delivery.failed
+    for outbound in delivery.posted:
+        for handle in handles[outbound.key]:
+            try:
+                queue.delete(handle)
+                report.deleted += 1
+            except QueueUnavailable as err:  # it will be posted again later: say so loudly
+                log.error("posted but not deleted from the queue (it will repeat): %s", err)
+                report.delete_errors.append(str(err))
+    return report
