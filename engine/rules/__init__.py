@@ -1,5 +1,7 @@
 """The `rules` stage: load and validate rule files, compile every condition once, match records."""
 
+from engine.rules.loader import load_rules
+from engine.rules.matcher import RuleEvaluationError, plain_match
 from engine.rules.model import (
     BUILTIN_FORMATS,
     SEVERITIES,
@@ -12,6 +14,7 @@ from engine.rules.model import (
     RuleSet,
     RuleTest,
 )
+from engine.rules.problems import Problem, RuleFileError
 
 __all__ = [
     "BUILTIN_FORMATS",
@@ -21,7 +24,12 @@ __all__ = [
     "Defaults",
     "Ignore",
     "Location",
+    "Problem",
     "Rule",
+    "RuleEvaluationError",
+    "RuleFileError",
     "RuleSet",
     "RuleTest",
+    "load_rules",
+    "plain_match",
 ]

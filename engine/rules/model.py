@@ -107,19 +107,23 @@ class RuleSet:
     # `{{ jmespath }}` placeholders). The messages stage compiles them.
     formats: Mapping[str, Any] = field(default_factory=dict)
     files: tuple[str, ...] = ()
-    _matcher: Callable[[Mapping[str, Any]], list[Rule]] | None = field(default=None, repr=False)
+    # Set by the loader: the fastest matcher that agrees with `matcher.plain_match`.
+    matcher: Callable[[Mapping[str, Any], list[Any] | None], list[Rule]] | None = field(
+        default=None, repr=False
+    )
 
     @property
     def enabled_rules(self) -> tuple[Rule, ...]:
         return tuple(rule for rule in self.rules if rule.enabled)
 
-    def is_ignored(self, record: Mapping[str, Any]) -> bool:
-        return any(ignore.matches(record) for ignore in self.ignores)
+    def match(self, record: Mapping[str, Any], errors: list[Any] | None = None) -> list[Rule]:
+        """Every enabled rule that matches `record`, in file order; [] when it is ignored.
 
-    def match(self, record: Mapping[str, Any]) -> list[Rule]:
-        """Every enabled rule that matches `record`, in file order; [] when it is ignored."""
-        if self._matcher is not None:
-            return self._matcher(record)
-        if self.is_ignored(record):
-            return []
-        return [rule for rule in self.rules if rule.enabled and rule.matches(record)]
+        Conditions that raise on odd data are appended to `errors` (RuleEvaluationError)
+        instead of propagating: one strange record must never stop a batch.
+        """
+        if self.matcher is not None:
+            return self.matcher(record, errors)
+        from engine.rules.matcher import plain_match
+
+        return plain_match(self.rules, self.ignores, record, errors)

@@ -1,0 +1,162 @@
+"""Compile a rule set into one CloudWatch Logs subscription filter pattern.
+
+The filter runs inside AWS before the function is invoked, so it may only ever be a
+*superset* of what the rules alert on: a record a rule would alert on must never be dropped.
+Hence: a rule's JMESPath conditions are left out (they only narrow), an ignore entry is
+folded in only when its negation is exact, and anything that cannot be expressed within
+AWS's limits is refused with a reason rather than approximated from below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engine.filterpattern import (
+    MAX_PATTERN_LENGTH,
+    And,
+    Check,
+    Comparison,
+    FilterPatternError,
+    Key,
+    Or,
+    parse,
+    to_text,
+)
+from engine.filterpattern import minify as minify_pattern
+from engine.rules.model import RuleSet
+
+# Fields that CloudTrail itself writes, always as a string when present. Negating a condition
+# on them is exact: "not (x = v)" is "x != v or x is absent", with no array/object/null case
+# in between where the negation would wrongly drop a record.
+AWS_STRING_FIELDS: frozenset[tuple[str, ...]] = frozenset(
+    {
+        ("eventName",),
+        ("eventSource",),
+        ("eventType",),
+        ("eventCategory",),
+        ("awsRegion",),
+        ("recipientAccountId",),
+        ("errorCode",),
+        ("userIdentity", "type"),
+    }
+)
+
+_NEGATED_OP = {"=": "!=", "!=": "="}
+
+
+class SubscriptionFilterError(ValueError):
+    """The rules cannot be expressed as one subscription filter within AWS's limits."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledFilter:
+    pattern: str
+    notes: tuple[str, ...] = field(default=())
+
+
+def compile_subscription_filter(ruleset: RuleSet) -> CompiledFilter:
+    rules = ruleset.enabled_rules
+    if not rules:
+        raise SubscriptionFilterError("no enabled rules: the filter would pass nothing")
+    jmespath_only = [rule.id for rule in rules if rule.filter_pattern is None]
+    if jmespath_only:
+        raise SubscriptionFilterError(
+            "rules with only a JMESPath condition cannot be expressed as a filter pattern: "
+            f"{', '.join(jmespath_only)}; give each a `filter` that covers what it matches"
+        )
+    notes: list[str] = []
+    if any(rule.filter_pattern.node is None for rule in rules):
+        notes.append("a rule has an empty filter, which matches every record")
+        positive = None
+    else:
+        positive = _either([rule.filter_pattern.node for rule in rules])
+
+    exclusions = []
+    for ignore in ruleset.ignores:
+        negated = None
+        if ignore.when_text is None and ignore.filter_pattern is not None:
+            negated = negate(ignore.filter_pattern.node)
+        if negated is None:
+            notes.append(f"ignore '{ignore.name}' stays in the function only (not expressible)")
+        else:
+            exclusions.append(negated)
+
+    attempts = []
+    if exclusions:
+        attempts.append(_both([*exclusions, positive] if positive else exclusions))
+    attempts.append(positive)
+    last_error = ""
+    for attempt, node in enumerate(attempts):
+        if node is None:
+            return CompiledFilter("", tuple(notes))
+        try:
+            text = fit(to_text(node))
+        except SubscriptionFilterError as error:
+            last_error = str(error)
+            continue
+        if attempt > 0 and exclusions:
+            notes.append("the ignore list was left out of the filter to fit AWS's limits")
+        return CompiledFilter(text, tuple(notes))
+    raise SubscriptionFilterError(last_error)
+
+
+def fit(text: str) -> str:
+    """`text`, minified if need be, checked against AWS's limits by parsing it again."""
+    if len(text) > MAX_PATTERN_LENGTH:
+        text = minify_pattern(text)
+    if len(text) > MAX_PATTERN_LENGTH:
+        raise SubscriptionFilterError(
+            f"the compiled pattern is {len(text)} characters, over AWS's limit of "
+            f"{MAX_PATTERN_LENGTH}; split the rules or use broader filters"
+        )
+    try:
+        parse(text)  # enforces the regex and wildcard limits
+    except FilterPatternError as error:
+        raise SubscriptionFilterError(f"the compiled pattern is not valid: {error.message}") from None
+    return text
+
+
+def negate(node: object) -> object | None:
+    """The exact negation of `node`, or None when it cannot be written as a filter pattern."""
+    if isinstance(node, Or):
+        parts = [negate(term) for term in node.terms]
+        return None if any(part is None for part in parts) else _both(parts)
+    if isinstance(node, And):
+        parts = [negate(term) for term in node.terms]
+        return None if any(part is None for part in parts) else _either(parts)
+    if not _on_aws_string_field(node):
+        return None
+    if isinstance(node, Comparison) and node.op in _NEGATED_OP:
+        flipped = Comparison(node.selector, _NEGATED_OP[node.op], node.value)
+        return Or((flipped, Check(node.selector, "NOT EXISTS")))
+    if isinstance(node, Check) and node.kind == "NOT EXISTS":
+        from engine.filterpattern import StringValue
+
+        return Comparison(node.selector, "=", StringValue("*", quoted=True))
+    return None
+
+
+def _on_aws_string_field(node: object) -> bool:
+    selector = getattr(node, "selector", None)
+    steps = getattr(selector, "steps", ())
+    if not steps or not all(isinstance(step, Key) for step in steps):
+        return False
+    return tuple(step.name for step in steps) in AWS_STRING_FIELDS
+
+
+def _either(nodes: list) -> object:
+    flat: list = []
+    for node in nodes:
+        for term in node.terms if isinstance(node, Or) else (node,):
+            if term not in flat:
+                flat.append(term)
+    return flat[0] if len(flat) == 1 else Or(tuple(flat))
+
+
+def _both(nodes: list) -> object:
+    flat: list = []
+    for node in nodes:
+        for term in node.terms if isinstance(node, And) else (node,):
+            if term not in flat:
+                flat.append(term)
+    return flat[0] if len(flat) == 1 else And(tuple(flat))
