@@ -39,7 +39,13 @@ def detect(document: dict[str, Any]) -> str | None:
         if not isinstance(records, list) or not records:
             return BATCH
         first = records[0]
-        return BATCH if isinstance(first, dict) and batch_source(first) else CLOUDTRAIL_LOG
+        if isinstance(first, dict):
+            source = first.get("eventSource", first.get("EventSource"))
+            # Any "aws:…" source is a Lambda batch, so that an unsupported one (aws:dynamodb) is
+            # named as such; CloudTrail's own eventSource values are host names.
+            if isinstance(source, str) and source.startswith("aws:"):
+                return BATCH
+        return CLOUDTRAIL_LOG
     if "detail-type" in document and "detail" in document:
         return EVENTBRIDGE
     if "s3Bucket" in document and "s3ObjectKey" in document:

@@ -67,7 +67,6 @@ def iter_document(
         if shape == detect.CLOUDTRAIL_LOG:
             message = (
                 f"unrecognised {what} shape: its Records are not S3, SNS, SQS or Kinesis items"
-                " (a CloudTrail log file belongs in S3)"
             )
         else:
             message = f"unrecognised {what} shape: keys {describe_keys(document)}"
