@@ -53,7 +53,10 @@ class SlackServer:
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.slack = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # A short poll interval makes shutdown() (each test's teardown) quick.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.port: int = self._httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/api/"
 
@@ -104,11 +107,13 @@ class SlackServer:
                     return queue.popleft()
         return None
 
-    def _record(self, entry: dict[str, Any], *, accepted: bool) -> None:
+    def _arrived(self, entry: dict[str, Any]) -> None:
         with self._lock:
             self.requests.append(entry)
-            if accepted:
-                self.messages.append(entry)
+
+    def _accept(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self.messages.append(entry)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -130,14 +135,13 @@ class _Handler(BaseHTTPRequestHandler):
             "unfurl_links": args.get("unfurl_links"),
             "unfurl_media": args.get("unfurl_media"),
         }
+        server._arrived(entry)
         if fault is not None:
             time.sleep(fault.delay)
             if fault.reset:
-                server._record(entry, accepted=False)
                 self._reset()
                 return
             if fault.status is not None:
-                server._record(entry, accepted=False)
                 headers = (
                     {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
                 )
@@ -147,18 +151,15 @@ class _Handler(BaseHTTPRequestHandler):
                     self._reply(fault.status, b"<html>upstream trouble</html>", headers)
                 return
             if fault.error is not None:
-                server._record(entry, accepted=False)
                 self._reply(200, {"ok": False, "error": fault.error})
                 return
         if method == "chat.postMessage":
-            server._record(entry, accepted=True)
+            server._accept(entry)
             ts = f"{time.time():.6f}"
             self._reply(200, {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}})
         elif method == "auth.test":
-            server._record(entry, accepted=False)
             self._reply(200, {"ok": True, "user_id": "UBOT", "team_id": "T1", "bot_id": "B1"})
         else:
-            server._record(entry, accepted=False)
             self._reply(200, {"ok": False, "error": "unknown_method"})
 
     def _read_args(self) -> dict[str, Any]:
