@@ -48,22 +48,36 @@ def read_inputs(paths: Sequence[str], *, stdin: IO[bytes] | None = None) -> Iter
 
 
 def _iter_directory(root: str) -> Iterator[Item]:
-    found = False
-    failures: list[OSError] = []
-    for folder, subfolders, names in os.walk(root, onerror=failures.append):
-        # Sorted, and hidden folders (.git, …) skipped, so runs are repeatable.
-        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
-        for name in sorted(names):
-            if not name.startswith(".") and name.lower().endswith(SUFFIXES):
-                found = True
-                yield from _iter_file(os.path.join(folder, name))
-    for failure in failures:
-        where = Origin("file", path=failure.filename or root)
-        yield _unreadable(where, f"cannot read: {failure.strerror or failure}")
-    if not found and not failures:
+    found = failed = False
+    for entry in _walk(root):
+        if isinstance(entry, SourceProblem):
+            failed = True
+            yield entry
+        else:
+            found = True
+            yield from _iter_file(entry)
+    if not found and not failed:
         yield _unreadable(
             Origin("file", path=root), f"no input files ({', '.join(SUFFIXES)}) in the directory"
         )
+
+
+def _walk(folder: str) -> Iterator[str | SourceProblem]:
+    """Input files under `folder` in path order (`a/z.json` before `b.json`), as `sort` would
+    list them; hidden entries (.git, …) skipped; symlinked folders not followed (no loops)."""
+    try:
+        with os.scandir(folder) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+    except OSError as exc:
+        yield _unreadable(Origin("file", path=folder), f"cannot read: {exc.strerror or exc}")
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(entry.path)
+        elif entry.name.lower().endswith(SUFFIXES) and entry.is_file():
+            yield entry.path
 
 
 def _iter_file(path: str) -> Iterator[Item]:
