@@ -104,6 +104,17 @@ class FailureQueue:
         except Exception as err:
             raise QueueUnavailable(f"failure queue {self.queue_url}: cannot delete: {err}") from err
 
+    def retry_later(self, receipt_handle: str, delay: int) -> None:
+        """Make a received message visible again in `delay` seconds (0: right away)."""
+        try:
+            self.sqs.change_message_visibility(
+                QueueUrl=self.queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=delay
+            )
+        except Exception as err:
+            raise QueueUnavailable(
+                f"failure queue {self.queue_url}: cannot release: {err}"
+            ) from err
+
     def _entry(self, entry_id: str, failure: Failure) -> dict[str, Any]:
         outbound = _fit(failure.outbound)
         entry: dict[str, Any] = {

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 # Keep received messages hidden this much longer than the run may last, so that none can
 # reappear (and be posted a second time) before this run has deleted it.
 VISIBILITY_MARGIN = 30
+# How long a message that failed again stays hidden before the next redrive may take it.
+RETRY_DELAY = 60
 
 
 @dataclass(slots=True)
@@ -39,13 +41,14 @@ def redrive(
     deadline: float,
     min_interval: float = 1.0,
     max_messages: int = 100,
+    retry_delay: int = RETRY_DELAY,
     policy: RetryPolicy = DEFAULT_POLICY,
 ) -> RedriveReport:
     """Post up to `max_messages` queued alerts, each key at most once in this run.
 
-    Messages Slack did not accept stay on the queue and come back after their visibility
-    timeout; a dead-letter queue on the failure queue ends the life of one that never goes
-    through (permanent failures included: they are reported, never silently dropped).
+    Messages Slack did not accept stay on the queue, visible again `retry_delay` seconds
+    after this run; a dead-letter queue on the failure queue ends the life of one that never
+    goes through (permanent failures included: they are reported, never silently dropped).
     """
     report = RedriveReport()
     time_left = deadline - time.monotonic()
@@ -76,4 +79,10 @@ def redrive(
             except QueueUnavailable as err:  # it will be posted again later: say so loudly
                 log.error("posted but not deleted from the queue (it will repeat): %s", err)
                 report.delete_errors.append(str(err))
+    for failure in delivery.failed:
+        for handle in handles[failure.outbound.key]:
+            try:
+                queue.retry_later(handle, retry_delay)
+            except QueueUnavailable as err:  # harmless: it reappears when its timeout ends
+                log.warning("failed alert stays hidden until its visibility timeout: %s", err)
     return report
