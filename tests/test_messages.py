@@ -342,3 +342,13 @@ def test_alert_primary_is_most_severe_then_first() -> None:
     )
     alert = Alert("#x", rules, "high", {})
     assert alert.primary.id == "b"
+
+
+def test_placeholder_in_a_link_target_is_percent_encoded() -> None:
+    template = {"text": "<https://example.com/{{ eventName }}|{{ eventName }}> {{ eventName }}"}
+    rs = ruleset(formats={"link": template})
+    record = load("delete_user.json") | {"eventName": "x|Click <b>"}
+    message = message_for(record, make_rule(format="link"), rs=rs)
+    assert message.text == (
+        "<https://example.com/x%7CClick%20%3Cb%3E|x|Click &lt;b&gt;> x|Click &lt;b&gt;"
+    )

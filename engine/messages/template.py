@@ -18,7 +18,7 @@ from typing import Any
 import jmespath
 from jmespath.exceptions import JMESPathError
 
-from engine.messages.escape import as_text, mrkdwn, url_value
+from engine.messages.escape import mrkdwn, url_value
 
 Path = tuple[str | int, ...]
 Renderer = Callable[[Mapping[str, Any]], Any]
@@ -59,33 +59,50 @@ def _search(expression: Any, data: Mapping[str, Any]) -> Any:
         return None
 
 
+def _link_target_after(literal: str, inside: bool) -> bool:
+    """Whether text following `literal` is inside the target part of a `<url|label>` link
+    (`inside` tells whether it was before `literal`)."""
+    for char in literal:
+        if char == "<":
+            inside = True
+        elif char in "|>":
+            inside = False
+    return inside
+
+
 def _compile_string(text: str, path: Path, in_url: bool) -> Renderer | str:
-    pieces: list[str | Any] = []
+    pieces: list[tuple[str, Any]] = []  # (literal before, (expression, escape function))
     position = 0
+    in_link_target = False
     for found in _PLACEHOLDER.finditer(text):
-        pieces.append(text[position : found.start()])
+        literal = text[position : found.start()]
         source = found.group(1).strip()
         if not source:
             raise TemplateError("empty placeholder {{ }}", path)
         try:
-            pieces.append(jmespath.compile(source))
+            expression = jmespath.compile(source)
         except JMESPathError as error:
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise TemplateError(f"bad JMESPath in {{{{ {source} }}}}: {message}", path) from None
+        in_link_target = _link_target_after(literal, in_link_target)
+        # Inside a URL (a JSON url field, or the target of a mrkdwn `<url|label>` link) a value
+        # is percent-encoded, so that it cannot end the link or change its label.
+        escape = url_value if in_url or in_link_target else mrkdwn
+        pieces.append((literal, (expression, escape)))
         position = found.end()
     rest = text[position:]
     if "{{" in rest:
         raise TemplateError("unclosed placeholder: '{{' without '}}'", path)
     if position == 0:
         return text
-    pieces.append(rest)
-    escape = url_value if in_url else mrkdwn
 
     def render(data: Mapping[str, Any]) -> str:
-        return "".join(
-            piece if isinstance(piece, str) else escape(as_text(_search(piece, data)))
-            for piece in pieces
-        )
+        out = []
+        for literal, (expression, escape) in pieces:
+            out.append(literal)
+            out.append(escape(_search(expression, data)))
+        out.append(rest)
+        return "".join(out)
 
     return render
 
