@@ -250,12 +250,11 @@ def test_policies_grant_only_the_token_and_the_queues(template: dict[str, Any]) 
         assert _sub_text(ssm["Resource"]) == parameter_arn
         (secret,) = granted["secretsmanager:GetSecretValue"]
         assert secret["Resource"] == {"Ref": "SlackTokenSecretArn"}
-        queues = [s["Resource"] for s in granted["sqs:SendMessage"]]
-        assert {"Fn::GetAtt": ["FailedAlertsQueue", "Arn"]} in queues
         assert not {a for a in granted if a.startswith(("iam:", "lambda:", "logs:", "s3:Put"))}
 
     alert = _statements(template, "AlertFunction")
-    assert {a for s in alert for a in _actions(s) if a.startswith("sqs:")} >= {"sqs:SendMessage"}
+    queues = [s["Resource"] for s in alert if "sqs:SendMessage" in _actions(s)]
+    assert {"Fn::GetAtt": ["FailedAlertsQueue", "Arn"]} in queues
     (get_object,) = [s for s in alert if "s3:GetObject" in _actions(s)]
     assert _sub_text(get_object["Resource"]).endswith("${CloudTrailBucketName}/*AWSLogs/*")
     raw = template["Resources"]["AlertFunction"]["Properties"]["Policies"][0]["Statement"]
@@ -264,21 +263,30 @@ def test_policies_grant_only_the_token_and_the_queues(template: dict[str, Any]) 
 
     redrive = _statements(template, "RedriveFunction")
     assert not [s for s in redrive if "s3:GetObject" in _actions(s)]
-    (drain,) = [s for s in redrive if "sqs:ReceiveMessage" in _actions(s)]
+    (drain,) = [s for s in redrive if any(a.startswith("sqs:") for a in _actions(s))]
     assert drain["Resource"] == {"Fn::GetAtt": ["FailedAlertsQueue", "Arn"]}
+    assert sorted(_actions(drain)) == [
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+        "sqs:ReceiveMessage",
+    ]
 
 
 # ---------------------------------------------------------------- keeping what was not delivered
 
 
 def test_failure_queue_redrive_and_async_config(template: dict[str, Any]) -> None:
-    for name in ("FailedAlertsQueue", "DeadLetterQueue"):
+    for name in ("FailedAlertsQueue", "FailedAlertsDeadLetterQueue", "DeadLetterQueue"):
         queue = template["Resources"][name]
         assert queue["Type"] == "AWS::SQS::Queue"
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
         assert queue["Properties"]["MessageRetentionPeriod"] == FOURTEEN_DAYS
     failed = template["Resources"]["FailedAlertsQueue"]["Properties"]
     assert failed["VisibilityTimeout"] > _function(template, "RedriveFunction")["Timeout"]
+    # An alert that never goes through ends up kept, not cycling until retention drops it.
+    assert failed["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["FailedAlertsDeadLetterQueue", "Arn"]
+    }
 
     config = _function(template, "AlertFunction")["EventInvokeConfig"]
     assert 0 <= config["MaximumRetryAttempts"] <= 2
@@ -307,6 +315,9 @@ def test_alarms_on_function_errors_and_a_non_empty_failure_queue(
     assert ("Errors", str({"Ref": "RedriveFunction"})) in watched
     queue_name = str({"Fn::GetAtt": ["FailedAlertsQueue", "QueueName"]})
     assert ("ApproximateNumberOfMessagesVisible", queue_name) in watched
+    for queue in ("FailedAlertsDeadLetterQueue", "DeadLetterQueue"):
+        queue_name = str({"Fn::GetAtt": [queue, "QueueName"]})
+        assert ("ApproximateNumberOfMessagesVisible", queue_name) in watched
 
 
 def test_outputs_name_the_function_queue_and_subscription(template: dict[str, Any]) -> None:
