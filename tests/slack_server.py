@@ -83,6 +83,11 @@ class SlackServer:
         """The next `n` posts get no reply for `seconds`, then the connection drops unanswered."""
         self.fail_next(n, delay=seconds, reset=True, channel=channel)
 
+    def recover(self) -> None:
+        """Drop every queued fault: Slack is healthy again."""
+        with self._lock:
+            self._faults.clear()
+
     def texts(self, channel: str | None = None) -> list[str]:
         return [m["text"] for m in self.messages if channel is None or m["channel"] == channel]
 

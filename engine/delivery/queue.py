@@ -71,10 +71,12 @@ class FailureQueue:
         queue to collect, rather than deleted.
         """
         alerts: list[QueuedAlert] = []
+        seen: set[str] = set()  # a message can come back within one call if it is visible
         while len(alerts) < max_messages:
+            wanted = min(BATCH_SIZE, max_messages - len(alerts))
             request: dict[str, Any] = {
                 "QueueUrl": self.queue_url,
-                "MaxNumberOfMessages": min(BATCH_SIZE, max_messages - len(alerts)),
+                "MaxNumberOfMessages": wanted,
                 "WaitTimeSeconds": 0,
                 "MessageSystemAttributeNames": ["ApproximateReceiveCount"],
             }
@@ -86,16 +88,20 @@ class FailureQueue:
                 raise QueueUnavailable(
                     f"failure queue {self.queue_url}: cannot receive: {err}"
                 ) from err
-            if not messages:
+            fresh = [m for m in messages if m["MessageId"] not in seen]
+            if not fresh:
                 break
-            for message in messages:
+            for message in fresh:
+                seen.add(message["MessageId"])
                 try:
                     outbound = Outbound.from_json(message["Body"])
                 except ValueError as err:
-                    log.error("failure queue message %s skipped: %s", message.get("MessageId"), err)
+                    log.error("failure queue message %s skipped: %s", message["MessageId"], err)
                     continue
                 attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
                 alerts.append(QueuedAlert(message["ReceiptHandle"], outbound, attempts))
+            if len(messages) < wanted:  # the queue looks drained (short polling is approximate)
+                break
         return alerts
 
     def delete(self, receipt_handle: str) -> None:
