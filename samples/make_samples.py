@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -180,7 +181,13 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
 }
 
 
-def lambda_event(records: list[dict[str, Any]], first_id: int) -> dict[str, Any]:
+def _log_event_id(name: str, index: int) -> str:
+    """A 56-digit id like CloudWatch's, derived from the sample so that it never changes."""
+    digest = hashlib.sha256(f"{name}/{index}".encode()).hexdigest()
+    return "3" + str(int(digest, 16)).rjust(55, "0")[:55]
+
+
+def lambda_event(name: str, records: list[dict[str, Any]]) -> dict[str, Any]:
     """The CloudWatch Logs subscription event carrying `records`, one log event each."""
     payload = {
         "messageType": "DATA_MESSAGE",
@@ -190,7 +197,7 @@ def lambda_event(records: list[dict[str, Any]], first_id: int) -> dict[str, Any]
         "subscriptionFilters": ["cloudtrail-to-slack"],
         "logEvents": [
             {
-                "id": f"3{first_id + index:055d}",
+                "id": _log_event_id(name, index),
                 "timestamp": 1715656869000 + index,
                 "message": json.dumps(record, separators=(",", ":")),
             }
@@ -202,8 +209,8 @@ def lambda_event(records: list[dict[str, Any]], first_id: int) -> dict[str, Any]
 
 
 def main() -> None:
-    for number, (name, records) in enumerate(SAMPLES.items()):
-        event = lambda_event(records, first_id=number * 1000)
+    for name, records in SAMPLES.items():
+        event = lambda_event(name, records)
         (HERE / f"{name}.json").write_text(json.dumps(event, indent=2) + "\n")
 
 

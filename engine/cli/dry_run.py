@@ -57,7 +57,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def default_inputs() -> list[str]:
     """The bundled samples: beside the package in a checkout, else ./samples."""
     bundled = Path(__file__).resolve().parents[2] / "samples"
-    return [str(bundled if bundled.is_dir() else Path("samples"))]
+    if not bundled.is_dir():
+        return ["samples"]
+    relative = os.path.relpath(bundled)  # shorter places in the output when run from the repo
+    return [bundled.as_posix() if relative.startswith("..") else relative]
 
 
 def preview_url(message: SlackMessage) -> str:
