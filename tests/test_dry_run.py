@@ -258,3 +258,22 @@ def test_without_input_it_previews_the_bundled_samples(capsys: pytest.CaptureFix
     )
     assert ("DeleteUser", ("iam-user-deleted",), "#prod-alerts") in summary(lines)
     assert ("DescribeInstances", (), None) in summary(lines)
+
+
+def test_a_condition_that_raises_is_reported_and_the_run_goes_on(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "version: 1\ndefaults:\n  channel: '#sec'\nrules:\n"
+        "  - id: long-name\n    title: Long name\n"
+        "    when: 'length(requestParameters.userName) > `2`'\n"
+    )
+    path = tmp_path / "two.jsonl"
+    odd = DELETE_USER | {"requestParameters": {"userName": 5}, "eventID": "odd"}
+    path.write_text(json.dumps(odd) + "\n" + json.dumps(DELETE_USER) + "\n")
+    code = main(["dry-run", "--rules", str(rules), "--json", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert [line["event_id"] for line in json_lines(out)] == [DELETE_USER["eventID"]]
+    assert f"{path}:1: rule long-name when:" in err

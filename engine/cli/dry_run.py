@@ -156,12 +156,13 @@ def dry_run(
         read_something = True
         records += 1
         record = item.record
+        errors: list[Any] = []
+        matched = ruleset.match(record, errors)
+        for error in errors:  # a condition that raised on this record: say so, go on
+            where = item.origin.where()
+            print(f"{where}: rule {error.rule_id} {error.condition}: {error.error}", file=err)
         alerts = route(
-            record,
-            ruleset.match(record),
-            ruleset,
-            fallback_channel=fallback_channel,
-            origin=item.origin,
+            record, matched, ruleset, fallback_channel=fallback_channel, origin=item.origin
         )
         if not alerts:
             printer.unmatched(item)
