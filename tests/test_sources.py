@@ -185,12 +185,20 @@ def test_malformed_envelope_is_one_problem_never_an_exception(event, expected):
 
 
 def test_each_bad_item_of_a_batch_is_its_own_problem():
-    event = {"Records": [{"eventSource": "aws:s3"}, 5, {"eventSource": "aws:sqs", "body": "["}]}
+    event = {
+        "Records": [
+            {"eventSource": "aws:s3"},
+            5,
+            {"eventSource": "aws:sqs", "body": "["},
+            {"eventSource": ["aws:s3"]},
+        ]
+    }
 
     assert [p.message for p in iter_event(event)] == [
         "S3 notification without s3.bucket.name and s3.object.key strings",
         "Records[1] is a JSON number, not an object",
         "SQS message body (Records[2]) is not JSON: Expecting value (line 1, column 2)",
+        "Records[3] is not an S3, SNS, SQS or Kinesis item (eventSource ['aws:s3'])",
     ]
 
 

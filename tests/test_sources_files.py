@@ -97,6 +97,14 @@ def test_broken_pretty_printed_document_is_one_problem_at_its_line(tmp_path):
     assert problem.extra["unreadable"] is True
 
 
+def test_blank_lines_of_any_whitespace_are_skipped(tmp_path):
+    path = write(
+        tmp_path / "x.jsonl", '\n{"eventName": "A"}\n\u3000\n \t\r\n{"eventName": "B"}\r\n'
+    )
+
+    assert summary(read(path)) == [f"record A @ {path}:2", f"record B @ {path}:5"]
+
+
 def test_non_utf8_line_loses_only_that_line(tmp_path):
     content = b'{"eventName": "A"}\n{"eventName": "\xff"}\n{"userName": "j\xc3\xb6rg"}\n'
     path = write(tmp_path / "mixed.jsonl", content)

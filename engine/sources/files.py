@@ -191,6 +191,8 @@ def _iter_line(raw: bytes, origin: Origin) -> Iterator[Item]:
     except UnicodeDecodeError as exc:
         yield SourceProblem(origin, f"not UTF-8 text (byte {exc.start} of the line)")
         return
+    if not line:
+        return  # only Unicode spaces: as blank as a blank line
     if line[0] not in "{[":
         # A CloudWatch Logs export puts a timestamp before each message: "2024-… {…}".
         _, _, rest = line.partition(" ")
