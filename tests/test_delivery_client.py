@@ -53,11 +53,12 @@ def test_client_retries_transient_failures_itself(slack_server, fault):
     assert len(slack_server.requests) == 2 and len(slack_server.messages) == 1
 
 
-def test_client_gives_up_at_once_on_a_retry_after_above_its_bound(slack_server):
+@pytest.mark.parametrize("retry_after", [60, 0.5], ids=["above the bound", "not an integer"])
+def test_client_gives_up_at_once_on_a_retry_after_it_cannot_honour(slack_server, retry_after):
     from slack_sdk.errors import SlackApiError
 
     client = make_client("xoxb-abc", base_url=slack_server.url, timeout=2.0, max_retry_after=5)
-    slack_server.fail_next(1, status=429, retry_after=60)
+    slack_server.fail_next(1, status=429, retry_after=retry_after)
     started = time.monotonic()
 
     with pytest.raises(SlackApiError) as raised:
