@@ -7,9 +7,8 @@ Only `console_url` is already safe: it is built from a validated region and an e
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.messages.actor import actor
 from engine.messages.escape import as_text, is_mention, is_region, url_part
@@ -25,8 +24,8 @@ SEVERITY_MARKERS: Mapping[str, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Facts:
+# A NamedTuple, not a dataclass: as cheap to build, and ~30x cheaper to define at cold start.
+class Facts(NamedTuple):
     title: str
     severity: str
     marker: str

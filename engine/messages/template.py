@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import jmespath
 from jmespath.exceptions import JMESPathError
@@ -138,8 +137,7 @@ def _fresh(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class CompiledTemplate:
+class CompiledTemplate(NamedTuple):
     text: Renderer | str | None
     blocks: Renderer | list[Any] | None
     attachments: Renderer | list[Any] | None
