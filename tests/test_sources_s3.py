@@ -11,7 +11,7 @@ import pytest
 
 from engine.model import SourceProblem, SourceRecord
 from engine.sources import iter_event
-from engine.sources.s3 import is_cloudtrail_log_key
+from engine.sources.s3 import default_s3_client, is_cloudtrail_log_key
 from tests.aws_emulator import boto_client
 
 DATA = Path(__file__).parent / "data" / "sources"
@@ -167,7 +167,11 @@ def test_without_a_client_one_is_created_from_the_environment(trail, aws_endpoin
     monkeypatch.setenv("AWS_ENDPOINT_URL", aws_endpoint)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    items = list(iter_event(load("s3-notification.json")))
+    default_s3_client.cache_clear()  # the client is made once per process; make it here
+    try:
+        items = list(iter_event(load("s3-notification.json")))
+    finally:
+        default_s3_client.cache_clear()  # so that no later test inherits this endpoint
 
     assert [item.record for item in items if isinstance(item, SourceRecord)] == RECORDS
 

@@ -130,6 +130,7 @@ def iter_content(data: bytes, path: str) -> Iterator[Item]:
                 Origin("file", path=path, line=line), f"not JSON: {describe_json_error(exc)}"
             )
         return
+    del data, text  # only the parsed document is needed while its records stream out
     yield from _iter_whole(document, base)
 
 

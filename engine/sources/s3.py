@@ -6,6 +6,7 @@ because importing it costs a cold start far more than anything else in this pack
 
 from __future__ import annotations
 
+import functools
 import gzip
 import zlib
 from collections.abc import Callable, Iterator
@@ -97,14 +98,20 @@ class S3ObjectReader:
 
     def _fetch(self, bucket: str, key: str) -> bytes:
         if self._client is None:
-            import boto3  # lazily: see the module docstring
-
-            self._client = boto3.client("s3")
+            self._client = default_s3_client()
         body = self._client.get_object(Bucket=bucket, Key=key)["Body"]  # type: ignore[attr-defined]
         try:
             return body.read()
         finally:
             body.close()
+
+
+@functools.cache
+def default_s3_client() -> object:
+    """`boto3.client("s3")`, made once per process: warm invocations reuse its connections."""
+    import boto3  # lazily: see the module docstring
+
+    return boto3.client("s3")
 
 
 def unfetched_object_reader(
