@@ -27,7 +27,8 @@ def make_client(
     max_retry_after: float = 30.0,
 ) -> WebClient:
     """A WebClient that retries connection errors, 429 (honouring Retry-After up to
-    `max_retry_after` seconds) and 5xx, each at most `max_retry_count` times per call."""
+    `max_retry_after` seconds) and 5xx: at most `max_retry_count` retries per call in all,
+    since slack_sdk counts attempts in one RetryState that every handler shares."""
     from slack_sdk import WebClient
     from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
