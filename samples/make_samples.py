@@ -155,27 +155,21 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         )
     ],
     # An AWS service acting on its own: userIdentity has only `type` and `invokedBy`.
-    "aws-service-terminate": [
+    # (AWS Organizations giving the role it creates in a new member account admin rights.)
+    "aws-service-attach-role-policy": [
         _record(
             "7a7a7a7a-8b8b-4c9c-9d0d-e1e1e1e1e1e1",
             "2024-05-14T07:30:00Z",
-            sourceIPAddress="autoscaling.amazonaws.com",
-            userAgent="autoscaling.amazonaws.com",
-            userIdentity={"type": "AWSService", "invokedBy": "autoscaling.amazonaws.com"},
-            eventSource="ec2.amazonaws.com",
-            eventName="TerminateInstances",
-            requestParameters={"instancesSet": {"items": [{"instanceId": "i-0abc123def4567890"}]}},
-            responseElements={
-                "instancesSet": {
-                    "items": [
-                        {
-                            "instanceId": "i-0abc123def4567890",
-                            "currentState": {"code": 32, "name": "shutting-down"},
-                            "previousState": {"code": 16, "name": "running"},
-                        }
-                    ]
-                }
+            sourceIPAddress="organizations.amazonaws.com",
+            userAgent="organizations.amazonaws.com",
+            userIdentity={"type": "AWSService", "invokedBy": "organizations.amazonaws.com"},
+            eventSource="iam.amazonaws.com",
+            eventName="AttachRolePolicy",
+            requestParameters={
+                "roleName": "OrganizationAccountAccessRole",
+                "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess",
             },
+            responseElements=None,
         )
     ],
 }

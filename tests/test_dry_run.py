@@ -14,6 +14,7 @@ from urllib.parse import unquote
 import pytest
 
 from engine.cli import main
+from engine.cli.dry_run import HOW_TO_ROUTE
 
 DATA = Path(__file__).parent / "data" / "messages"
 RULES = str(DATA / "rules.yaml")
@@ -220,7 +221,7 @@ def test_human_preview_reads_like_the_message(capsys: pytest.CaptureFixture[str]
     assert "Who: arn:aws:sts::111122223333:assumed-role/Admin/alice@example.com" in out
     assert "Time: 2024-05-14 03:21:09 UTC" in out
     assert "<!date" not in out and "*Who*" not in out
-    assert out.rstrip().endswith("1 records, 2 messages would be posted (nothing was sent)")
+    assert out.rstrip().endswith("1 record, 2 messages would be posted (nothing was sent)")
 
 
 def test_preview_url_opens_block_kit_builder(capsys: pytest.CaptureFixture[str]) -> None:
@@ -243,7 +244,8 @@ def test_slack_channel_env_is_the_last_fallback(
     out, err = capsys.readouterr()
     assert code == 0
     assert json_lines(out)[0]["channel"] is None
-    assert "no channel" in err
+    assert json_lines(out)[0]["problem"].startswith("no channel: ")
+    assert err == "dry-run: 1 message without a channel would not be posted: " + HOW_TO_ROUTE + "\n"
     monkeypatch.setenv("SLACK_CHANNEL", "#from-env")
     main(["dry-run", "--rules", str(rules), "--json", record])
     assert json_lines(capsys.readouterr().out)[0]["channel"] == "#from-env"
@@ -277,3 +279,25 @@ def test_a_condition_that_raises_is_reported_and_the_run_goes_on(
     assert code == 0
     assert [line["event_id"] for line in json_lines(out)] == [DELETE_USER["eventID"]]
     assert f"{path}:1: rule long-name when:" in err
+
+
+def test_samples_against_the_default_rules(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's first command: every sample alerts except the read-only call."""
+    monkeypatch.setenv("SLACK_CHANNEL", "#alerts")
+    rules = str(Path(__file__).parent.parent / "rules.yaml")
+    code = main(["dry-run", "--rules", rules, "--json", "--all", str(SAMPLES)])
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")
+    alerted = {line["event_name"] for line in json_lines(out) if line["rules"]}
+    quiet = {line["event_name"] for line in json_lines(out) if not line["rules"]}
+    assert alerted == {
+        "AttachRolePolicy",
+        "ConsoleLogin",
+        "DeleteUser",
+        "AuthorizeSecurityGroupIngress",
+        "StopLogging",
+    }
+    assert quiet == {"DescribeInstances"}
+    assert {line["channel"] for line in json_lines(out) if line["rules"]} == {"#alerts"}

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
@@ -25,9 +26,10 @@ from engine.rules.model import RuleSet
 from engine.sources import read_inputs
 
 BUILDER_URL = "https://app.slack.com/block-kit-builder/#"
-NO_CHANNEL_HELP = (
-    "no channel: give the rule a channel, or set accounts, defaults.channel or SLACK_CHANNEL"
+HOW_TO_ROUTE = (
+    "give the rule a channel, or set one under accounts, defaults.channel or SLACK_CHANNEL"
 )
+NO_CHANNEL_HELP = f"no channel: {HOW_TO_ROUTE}"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -103,7 +105,7 @@ class _Printer:
                 line["preview_url"] = preview_url(message)
             print(json.dumps(line, ensure_ascii=False), file=self.out)
             return
-        channel = alert.channel or f"({NO_CHANNEL_HELP})"
+        channel = alert.channel or "(no channel)"
         print(
             f"━━ {channel} · {alert.severity} · {', '.join(alert.rule_ids)}"
             f" · {source.origin.where()}",
@@ -137,6 +139,14 @@ class _Printer:
             )
 
 
+@dataclass(slots=True)
+class Tally:
+    records: int = 0
+    messages: int = 0
+    unrouted: int = 0  # messages without a channel: shown, never posted
+    read_something: bool = False  # False: no input could be read at all (exit 2)
+
+
 def dry_run(
     items: Iterable[SourceRecord | SourceProblem],
     ruleset: RuleSet,
@@ -144,17 +154,15 @@ def dry_run(
     *,
     fallback_channel: str | None,
     err: TextIO,
-) -> tuple[int, int, bool]:
-    """(records, messages, whether any input was read at all)."""
-    records = messages = 0
-    read_something = False
+) -> Tally:
+    tally = Tally()
     for item in items:
         if isinstance(item, SourceProblem):
             print(f"skipped {item}", file=err)
-            read_something |= not item.extra.get("unreadable")
+            tally.read_something |= not item.extra.get("unreadable")
             continue
-        read_something = True
-        records += 1
+        tally.read_something = True
+        tally.records += 1
         record = item.record
         errors: list[Any] = []
         matched = ruleset.match(record, errors)
@@ -167,14 +175,10 @@ def dry_run(
         if not alerts:
             printer.unmatched(item)
         for alert in alerts:
-            messages += 1
+            tally.messages += 1
+            tally.unrouted += not alert.routable
             printer.alert(item, alert, render(alert, ruleset))
-            if not alert.routable:
-                print(
-                    f"{item.origin.where()}: {NO_CHANNEL_HELP} ({', '.join(alert.rule_ids)})",
-                    file=err,
-                )
-    return records, messages, read_something
+    return tally
 
 
 def run(args: argparse.Namespace) -> int:
@@ -183,17 +187,34 @@ def run(args: argparse.Namespace) -> int:
         return 2
     inputs = args.inputs or default_inputs()
     printer = _Printer(args, sys.stdout)
-    records, messages, read_something = dry_run(
+    tally = dry_run(
         read_inputs(inputs, stdin=getattr(args, "stdin", None)),
         ruleset,
         printer,
         fallback_channel=os.environ.get("SLACK_CHANNEL") or None,
         err=sys.stderr,
     )
-    if not read_something:
+    if not tally.read_something:
         print("dry-run: no input could be read", file=sys.stderr)
         return 2
+    if tally.unrouted:
+        count = f"{tally.unrouted} message{'' if tally.unrouted == 1 else 's'}"
+        print(
+            f"dry-run: {count} without a channel would not be posted: {HOW_TO_ROUTE}",
+            file=sys.stderr,
+        )
     if not args.json:
-        plural = "" if messages == 1 else "s"
-        print(f"{records} records, {messages} message{plural} would be posted (nothing was sent)")
+        print(_summary(tally))
     return 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _summary(tally: Tally) -> str:
+    posted = tally.messages - tally.unrouted
+    line = f"{_count(tally.records, 'record')}, {_count(posted, 'message')} would be posted"
+    if tally.unrouted:
+        line += f", {tally.unrouted} without a channel"
+    return line + " (nothing was sent)"
