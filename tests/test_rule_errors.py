@@ -63,4 +63,4 @@ def test_problems_across_two_files_are_all_reported(tmp_path: Path) -> None:
 
     lines = [str(problem) for problem in raised.value.problems]
     assert any(line.startswith(f"{second}:3:9: duplicate rule id 'same'") for line in lines)
-    assert any(line.startswith(f"{second}:6:") and "bad JMESPath" in line for line in lines)
+    assert any(line.startswith(f"{second}:8:16:") and "bad JMESPath" in line for line in lines)

@@ -60,7 +60,7 @@ def compile_jmespath(text: str) -> jmespath.parser.ParsedResult:
             f"bad JMESPath: {error.message} (column {error.lex_position + 1})", error.lex_position
         ) from None
     except jmespath_errors.ParseError as error:
-        near = "the end" if error.token_value is None else repr(error.token_value)
+        near = "end of expression" if error.token_value is None else repr(error.token_value)
         raise ConditionError(
             f"bad JMESPath: unexpected {near} (column {error.lex_position + 1})",
             error.lex_position,

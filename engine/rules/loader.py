@@ -37,6 +37,7 @@ from engine.rules.yamldoc import Path as DataPath
 from engine.rules.yamldoc import YamlDocument, read_yaml
 
 _SLACK_CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{8,})$")
+_ALIAS = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 _ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 
 
@@ -341,7 +342,8 @@ class _Builder:
 
     def check_references(self) -> None:
         for doc, path, channel in self.channel_refs:
-            if self.resolve_channel(channel) is None:
+            # A value that is neither a channel nor an alias has been reported by the schema.
+            if _ALIAS.match(channel) and self.resolve_channel(channel) is None:
                 declared = ", ".join(sorted(self.channel_aliases)) or "none declared"
                 message = (
                     f"{describe(doc.data, path)}: unknown channel '{channel}' (write '#{channel}'"

@@ -39,9 +39,13 @@ def describe(data: Any, path: tuple[str | int, ...]) -> str:
     node = data
     for i, step in enumerate(path):
         child = node[step] if _has(node, step) else None
-        if isinstance(step, int) and i > 0 and path[i - 1] == "rules":
-            rule_id = child.get("id") if isinstance(child, dict) else None
-            parts[-1:] = [f"rule '{rule_id}'" if isinstance(rule_id, str) else f"rules[{step}]"]
+        named_by = {"rules": ("rule", "id"), "ignore": ("ignore", "name")}.get(
+            str(path[i - 1]) if i > 0 else ""
+        )
+        if isinstance(step, int) and named_by is not None:
+            kind, key = named_by
+            name = child.get(key) if isinstance(child, dict) else None
+            parts[-1:] = [f"{kind} '{name}'" if isinstance(name, str) else f"{parts[-1]}[{step}]"]
         elif isinstance(step, int):
             parts[-1:] = [f"{parts[-1] if parts else ''}[{step}]"]
         else:
