@@ -14,7 +14,7 @@ characters, each optionally repeated. That makes two things easy:
   (n + 1) ** (1 + unbounded) * P steps. `re` (fast, in C) is used only for strings short
   enough that this stays under `_RE_STEP_BUDGET`;
 * a linear-time matcher for longer strings: a bit-parallel NFA (one int holds the whole state
-  set, one step per character), in `_LinearMatcher`.
+  set, one step per character), in `LinearMatcher`.
 
 Both engines are built from the same parsed items, and tests check they agree.
 
@@ -65,12 +65,11 @@ def compile_regex(source: str) -> Callable[[str], bool]:
     Raises RegexSyntaxError for anything outside the allowed subset.
     """
     alternatives = parse_regex(source)
-    python = "|".join("".join(_python_item(item) for item in alt) for alt in alternatives)
     try:
-        search = re.compile(python, re.ASCII).search
+        search = re.compile(python_source(alternatives), re.ASCII).search
     except re.error as error:  # e.g. a bad range such as [z-a]
         raise RegexSyntaxError(f"invalid regex: {error.msg}", 0) from None
-    linear = _LinearMatcher(alternatives)
+    linear = LinearMatcher(alternatives)
     max_len = _longest_safe_for_re(alternatives)
 
     def matches(text: str) -> bool:
@@ -210,6 +209,11 @@ def _quantifier(source: str, pos: int, item: _Item) -> tuple[_Item, int]:
     return _Item(item.atom, low=low, high=high), after
 
 
+def python_source(alternatives: list[list[_Item]]) -> str:
+    """The same regex for Python's `re` (with re.ASCII): anchors made explicit."""
+    return "|".join("".join(_python_item(item) for item in alt) for alt in alternatives)
+
+
 def _python_item(item: _Item) -> str:
     if item.anchor == "^":
         return r"\A"
@@ -245,7 +249,7 @@ def _longest_safe_for_re(alternatives: list[list[_Item]]) -> int:
     return length
 
 
-class _LinearMatcher:
+class LinearMatcher:
     """A bit-parallel NFA: bit g of the state means "items before gap g are matched".
 
     Each alternative is unrolled into slots (`x{2,4}` → x x x? x?, `x+` → x x*), so a slot is
