@@ -61,6 +61,7 @@ def _check_message(
     ruleset: RuleSet, rule: Rule, test: RuleTest, matched: list[Rule], fallback: str | None
 ) -> str | None:
     from engine.messages import render, route
+    from engine.messages.plain import plain_text
 
     alerts = [
         alert
@@ -72,8 +73,8 @@ def _check_message(
         if got != sorted(test.channels):
             return f"expected channels {sorted(test.channels)}, got {got}"
     for alert in alerts:
-        message = render(alert, ruleset)
-        rendered = "\n".join(_strings([message.text, message.blocks, message.attachments]))
+        # Match against the message as a person reads it: entities decoded, links shown.
+        rendered = plain_text(render(alert, ruleset))
         for wanted in test.contains:
             if wanted not in rendered:
                 return f"the message to {alert.channel} does not contain {wanted!r}"
@@ -81,17 +82,6 @@ def _check_message(
             if unwanted in rendered:
                 return f"the message to {alert.channel} contains {unwanted!r}"
     return None
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _strings(item)
 
 
 def explain_miss(ruleset: RuleSet, rule: Rule, record: Mapping[str, Any]) -> str:
@@ -104,8 +94,9 @@ def explain_miss(ruleset: RuleSet, rule: Rule, record: Mapping[str, Any]) -> str
                 return f"the record is ignored by '{ignore.name}'"
         except Exception:  # an ignore that raises does not suppress; see matcher.is_ignored
             continue
-    if rule.accounts is not None and record.get("recipientAccountId") not in rule.accounts:
-        return f"recipientAccountId {record.get('recipientAccountId')!r} is not in the rule's accounts"
+    account = record.get("recipientAccountId")
+    if rule.accounts is not None and account not in rule.accounts:
+        return f"recipientAccountId {account!r} is not among the rule's accounts"
     if rule.filter_pattern is not None and not rule.filter_pattern.matches(record):
         return f"filter did not match: {rule.filter_text}"
     for name, text, wanted in (("when", rule.when_text, True), ("unless", rule.unless_text, False)):

@@ -20,7 +20,9 @@ COMMANDS: tuple[str, ...] = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cloudtrail-to-slack",
-        description="Check, test and dry-run the rules that decide which CloudTrail events reach Slack.",
+        description=(
+            "Check, test and dry-run the rules that decide which CloudTrail events reach Slack."
+        ),
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:

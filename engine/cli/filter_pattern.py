@@ -29,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         compiled = compile_subscription_filter(ruleset)
     except SubscriptionFilterError as error:
-        print(f"{', '.join(ruleset.files)}: cannot compile a subscription filter: {error}", file=sys.stderr)
+        files = ", ".join(ruleset.files)
+        print(f"{files}: cannot compile a subscription filter: {error}", file=sys.stderr)
         return 2
     print(compiled.pattern)
     for note in compiled.notes:

@@ -20,5 +20,6 @@ def run(args: argparse.Namespace) -> int:
     enabled = len(ruleset.enabled_rules)
     tests = sum(len(rule.tests) for rule in ruleset.rules)
     files = ", ".join(ruleset.files)
-    print(f"{files}: valid — {enabled} rules enabled, {len(ruleset.ignores)} ignores, {tests} tests")
+    ignores = len(ruleset.ignores)
+    print(f"{files}: valid — {enabled} rules enabled, {ignores} ignores, {tests} tests")
     return 0

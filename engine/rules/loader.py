@@ -42,7 +42,10 @@ _ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 
 
 def load_rules(paths: Sequence[str | Path]) -> RuleSet:
-    """Load, check and compile the rule files, in order; raise RuleFileError listing every problem."""
+    """Load, check and compile the rule files, in order.
+
+    Raises RuleFileError listing every problem found in any of them.
+    """
     problems: list[Problem] = []
     documents: list[YamlDocument] = []
     for path in paths:
@@ -77,7 +80,8 @@ def _read(file: str, problems: list[Problem]) -> YamlDocument | None:
     if document.data is None:
         return None
     if not isinstance(document.data, dict):
-        problems.append(document.problem((), "the rule file must be a mapping (version:, rules:, …)"))
+        message = "the rule file must be a mapping (version:, rules:, …)"
+        problems.append(document.problem((), message))
         return None
     problems.extend(schema_problems(document))
     return document
@@ -218,14 +222,16 @@ class _Builder:
         location = _location(doc, path)
         if isinstance(rule_id, str):
             if rule_id in self.rule_ids:
-                message = f"duplicate rule id '{rule_id}' (first defined at {self.rule_ids[rule_id]})"
+                first = self.rule_ids[rule_id]
+                message = f"duplicate rule id '{rule_id}' (first defined at {first})"
                 self.problems.append(doc.problem((*path, "id"), message))
             else:
                 self.rule_ids[rule_id] = location
         conditions = self._conditions(doc, path, entry)
         channels = _as_list(entry.get("channel"))
+        listed = isinstance(entry.get("channel"), list)
         for i, channel in enumerate(channels):
-            at = (*path, "channel", i) if isinstance(entry.get("channel"), list) else (*path, "channel")
+            at = (*path, "channel", i) if listed else (*path, "channel")
             if isinstance(channel, str):
                 self.channel_refs.append((doc, at, channel))
         rule_format = entry.get("format")
@@ -296,7 +302,8 @@ class _Builder:
                 record = test["record"]
                 if not isinstance(record, dict):
                     kind = type(record).__name__
-                    message = f"{describe(doc.data, (*at, 'record'))}: must be an object, not {kind}"
+                    where = describe(doc.data, (*at, "record"))
+                    message = f"{where}: must be an object, not {kind}"
                     self.problems.append(doc.problem((*at, "record"), message))
                     continue
             else:
@@ -353,7 +360,8 @@ class _Builder:
         known = sorted(BUILTIN_FORMATS | set(self.formats))
         for doc, path, name in self.format_refs:
             if name not in BUILTIN_FORMATS and name not in self.formats:
-                message = f"{describe(doc.data, path)}: unknown format '{name}' (known: {', '.join(known)})"
+                where = describe(doc.data, path)
+                message = f"{where}: unknown format '{name}' (known: {', '.join(known)})"
                 self.problems.append(doc.problem(path, message))
 
     def ruleset(self, files: tuple[str, ...]) -> RuleSet:

@@ -112,7 +112,8 @@ def fit(text: str) -> str:
     try:
         parse(text)  # enforces the regex and wildcard limits
     except FilterPatternError as error:
-        raise SubscriptionFilterError(f"the compiled pattern is not valid: {error.message}") from None
+        message = f"the compiled pattern is not valid: {error.message}"
+        raise SubscriptionFilterError(message) from None
     return text
 
 
