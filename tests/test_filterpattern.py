@@ -437,3 +437,65 @@ def test_printed_and_minified_trees_match_like_the_tree(node: object, record: di
     expected = parse(to_text(node)).matches(record)
     assert parse(minify(to_text(node))).matches(record) is expected
     assert parse(to_text(parse(to_text(node)).node)).matches(record) is expected
+
+
+# --- the filter-test command ----------------------------------------------------------------
+
+RECORDS = str(DATA / "filterpattern" / "two-records.jsonl")
+
+
+def _filter_test(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    from engine.cli import main
+
+    code = main(["filter-test", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_filter_test_all_match(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _filter_test(capsys, '{ $.eventSource = "cloudtrail.*" }', RECORDS)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [f"match  {RECORDS}:1", f"match  {RECORDS}:2"]
+
+
+def test_filter_test_some_do_not_match(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _filter_test(capsys, "{ $.eventName = Delete* }", RECORDS)
+    assert code == 1
+    assert out.splitlines() == [f"match  {RECORDS}:1", f"no match  {RECORDS}:2"]
+
+
+def test_filter_test_one_record_prints_a_bare_verdict(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(VECTORS["events"]["CT_FAIL"]))
+    text = '{($.eventName=ConsoleLogin)&&($.errorMessage="Failed authentication")}'
+    assert _filter_test(capsys, text, str(one)) == (0, "match\n", "")
+    assert _filter_test(capsys, "{ $.eventName = x }", str(one)) == (1, "no match\n", "")
+
+
+def test_filter_test_bad_pattern(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _filter_test(capsys, "{ $.a IS NOT NULL }", RECORDS)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        "there is no IS NOT: use NOT EXISTS for absence, or = * for presence",
+        "{ $.a IS NOT NULL }",
+        "         ^",
+    ]
+
+
+def test_filter_test_pattern_over_aws_length_limit(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _filter_test(capsys, '{ $.a = "' + "x" * 1100 + '" }', RECORDS)
+    assert code == 2
+    assert "at most 1024" in err
+
+
+def test_filter_test_bad_input(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = str(DATA / "filterpattern" / "bad-line.jsonl")
+    code, out, err = _filter_test(capsys, "{ $.eventName = * }", bad)
+    assert code == 2
+    assert out.splitlines() == ["match"]
+    assert err.startswith(f"{bad}:2:")
+    code, out, err = _filter_test(capsys, "{ $.eventName = * }", str(tmp_path / "missing.json"))
+    assert (code, out) == (2, "")
+    assert "missing.json" in err
