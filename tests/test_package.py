@@ -81,6 +81,7 @@ def _load_script() -> ModuleType:
     spec = importlib.util.spec_from_file_location("build_package", SCRIPT)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules["build_package"] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
