@@ -7,6 +7,7 @@ which condition did not hold, so the rule owner knows what to change.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -73,14 +74,19 @@ def _check_message(
         if got != sorted(test.channels):
             return f"expected channels {sorted(test.channels)}, got {got}"
     for alert in alerts:
-        # Match against the message as a person reads it: entities decoded, links shown.
-        rendered = plain_text(render(alert, ruleset))
+        message = render(alert, ruleset)
+        # `contains` looks at what a reader sees (entities decoded, links shown) and at the
+        # payload as sent; `not_contains` at the payload as sent, where a live `<!channel>`
+        # or `<https://evil|label>` would be, while the reader may well see those as text.
+        sent = json.dumps(message.to_payload(), ensure_ascii=False)
+        seen = plain_text(message)
+        channel = alert.channel or "(no channel)"
         for wanted in test.contains:
-            if wanted not in rendered:
-                return f"the message to {alert.channel} does not contain {wanted!r}"
+            if wanted not in seen and wanted not in sent:
+                return f"the message to {channel} does not contain {wanted!r}"
         for unwanted in test.not_contains:
-            if unwanted in rendered:
-                return f"the message to {alert.channel} contains {unwanted!r}"
+            if unwanted in sent:
+                return f"the message to {channel} contains {unwanted!r}"
     return None
 
 
