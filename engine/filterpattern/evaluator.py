@@ -64,7 +64,7 @@ def compile_node(node: Node) -> Matcher:
         fast = _fast_string_leaf(node)
         if fast is not None:
             return fast
-        return _leaf(node.selector, _comparison_test(node))
+        return _comparison_leaf(node.selector, _comparison_test(node))
     if isinstance(node, Check):
         if node.kind == "NOT EXISTS":
             return _absent(node.selector)
@@ -141,6 +141,26 @@ def _fast_string_leaf(node: Comparison) -> Matcher | None:
     return contains
 
 
+def _comparison_leaf(selector: Selector, test: Predicate) -> Matcher:
+    """Like `_leaf`, with the lookup inlined for `$.a` and `$.a.b` (most CloudTrail fields).
+
+    A comparison is false on null exactly as on a missing key, so `.get()`'s None will do.
+    """
+    path = selector.key_path()
+    if path is not None and len(path) == 1:
+        (key,) = path
+        return lambda record: test(record.get(key))
+    if path is not None and len(path) == 2:
+        outer, inner = path
+
+        def nested(record: dict[str, Any]) -> bool:
+            found = record.get(outer)
+            return isinstance(found, dict) and test(found.get(inner))
+
+        return nested
+    return _leaf(selector, test)
+
+
 def _leaf(selector: Selector, test: Predicate) -> Matcher:
     if selector.wildcards:
         resolve = _resolver(selector)
@@ -211,6 +231,14 @@ def _getter(selector: Selector) -> Callable[[Any], Any]:
     if len(steps) == 1 and isinstance(steps[0], Key):
         key = steps[0].name
         return lambda record: record.get(key, MISSING)  # a record is always a dict
+    if len(steps) == 2 and isinstance(steps[0], Key) and isinstance(steps[1], Key):
+        outer, inner = steps[0].name, steps[1].name
+
+        def get_nested(record: Any) -> Any:
+            found = record.get(outer)
+            return found.get(inner, MISSING) if isinstance(found, dict) else MISSING
+
+        return get_nested
     plan = [
         (isinstance(step, Key), step.name if isinstance(step, Key) else step.n) for step in steps
     ]  # type: ignore[union-attr]
