@@ -39,14 +39,19 @@ DEPENDENCY_PACKAGES = (
     "attrs",
 )
 
-# Run with `python -I -S -c IMPORT_PROBE TASK_DIR RUNTIME_DIR`: imports the handler the way
-# Lambda does and reports, as JSON, where every loaded module came from.
+# Run with `python -I -S -c IMPORT_PROBE TASK_DIR RUNTIME_DIR PACKAGE…`: imports the handler the
+# way Lambda does, then every runtime dependency (the handler may import some lazily), and
+# reports, as JSON, where every loaded module came from.
 IMPORT_PROBE = """
 import json, os, sys, sysconfig
 
 task, runtime = (os.path.abspath(p) for p in sys.argv[1:3])
 sys.path[:0] = [task, runtime]
 import handler
+
+import importlib
+for package in sys.argv[3:]:
+    importlib.import_module(package)
 
 stdlib = {f(sysconfig.get_path(k)) for k in ("stdlib", "platstdlib")
           for f in (os.path.abspath, os.path.realpath)}
@@ -143,7 +148,16 @@ def test_handler_imports_from_the_unpacked_host_zip(host_zip: Path, tmp_path: Pa
     # -I: no environment, no user site, no script directory; -S: no site-packages at all,
     # so the venv this test runs in is invisible and only the zip can satisfy the imports.
     result = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", IMPORT_PROBE, str(task), str(runtime)],
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            IMPORT_PROBE,
+            str(task),
+            str(runtime),
+            *DEPENDENCY_PACKAGES,
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -163,7 +177,7 @@ def test_handler_imports_from_the_unpacked_host_zip(host_zip: Path, tmp_path: Pa
     assert report["from_elsewhere"] == []
     assert report["from_runtime_not_provided_by_lambda"] == []
     assert report["entry_points"] == ["lambda_handler", "redrive_handler"]
-    assert set(DEPENDENCY_PACKAGES) - {"attrs"} <= set(report["loaded_from_zip"])
+    assert set(DEPENDENCY_PACKAGES) | {"handler", "engine"} <= set(report["loaded_from_zip"])
 
 
 def _fake_lambda_runtime(directory: Path) -> Path:
