@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -117,9 +118,11 @@ def test_ignore_with_jmespath_stays_in_the_function(tmp_path: Path) -> None:
 
 
 def test_too_long_is_refused_with_the_length(tmp_path: Path) -> None:
+    # Names that share no word, so broadening cannot help either.
+    names = [f"X{hashlib.sha256(bytes([i])).hexdigest()[:24]}" for i in range(60)]
     rules = "".join(
-        f"  - {{id: r{i}, title: T, filter: '{{ $.eventName = SomeQuiteLongEventName{i} }}'}}\n"
-        for i in range(60)
+        f"  - {{id: r{i}, title: T, filter: '{{ $.eventName = {name} }}'}}\n"
+        for i, name in enumerate(names)
     )
     path = _rules(tmp_path, "rules:\n" + rules)
 
@@ -173,3 +176,42 @@ def test_filter_pattern_command_explains_a_refusal(tmp_path: Path, capsys) -> No
     assert main(["filter-pattern", "--rules", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "only-jp" in err and "cannot compile" in err
+
+
+def test_cis_pack_is_broadened_to_fit_and_stays_a_superset() -> None:
+    ruleset = load_rules([ROOT / "rules.yaml", ROOT / "rules/cis-aws-foundations.yaml"])
+    compiled = compile_subscription_filter(ruleset)
+    pattern = parse(compiled.pattern)
+    records = [json.loads(path.read_text()) for path in RECORDS]
+    records += [test.record for rule in ruleset.rules for test in rule.tests]
+
+    assert len(compiled.pattern) <= 1024
+    assert any("broadened" in note for note in compiled.notes)
+    alerting = [record for record in records if ruleset.match(record)]
+    assert len(alerting) >= 50
+    for record in alerting:
+        assert pattern.matches(record), record.get("eventName")
+
+
+def test_broadening_covers_every_name_it_replaces() -> None:
+    from engine.filterpattern import to_text
+    from engine.rules.subscription import broaden_event_names
+
+    names = ["CreateVpc", "DeleteVpc", "CreateRoute", "DeleteRoute", "MoveAccount"]
+    node = parse("{ " + " || ".join(f"$.eventName = {name}" for name in names) + " }").node
+
+    broadened = parse("{ " + to_text(broaden_event_names(node)).strip("{} ") + " }")
+
+    assert all(broadened.matches({"eventName": name}) for name in names)
+    assert '"MoveAccount"' in broadened.canonical()  # a name no word run shares stays exact
+    assert not broadened.matches({"eventName": "GetObject"})
+
+
+def test_lambda_load_skips_rule_test_files(tmp_path: Path) -> None:
+    path = _rules(
+        tmp_path,
+        "rules:\n  - id: r\n    title: T\n    filter: '{ $.eventName = X }'\n"
+        "    tests: [{name: t, file: not-shipped.json, expect: alert}]\n",
+    )
+
+    assert load_rules([path], with_tests=False).rules[0].tests == ()

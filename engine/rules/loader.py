@@ -41,10 +41,12 @@ _ALIAS = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 _ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 
 
-def load_rules(paths: Sequence[str | Path]) -> RuleSet:
+def load_rules(paths: Sequence[str | Path], *, with_tests: bool = True) -> RuleSet:
     """Load, check and compile the rule files, in order.
 
-    Raises RuleFileError listing every problem found in any of them.
+    Raises RuleFileError listing every problem found in any of them. `with_tests=False`
+    skips reading the records of the tests written inside rules: the Lambda never runs
+    them, and its package does not ship the files they refer to.
     """
     problems: list[Problem] = []
     documents: list[YamlDocument] = []
@@ -54,7 +56,7 @@ def load_rules(paths: Sequence[str | Path]) -> RuleSet:
             documents.append(document)
     if not documents:
         raise RuleFileError(problems)
-    builder = _Builder(problems)
+    builder = _Builder(problems, with_tests=with_tests)
     for document in documents:
         builder.add_declarations(document)
     for document in documents:
@@ -106,6 +108,7 @@ class _Builder:
     """Collects declarations (defaults, channels, accounts, formats), then rules, across files."""
 
     problems: list[Problem]
+    with_tests: bool = True
     defaults: dict[str, Any] = field(default_factory=dict)
     channel_aliases: dict[str, str] = field(default_factory=dict)
     accounts: dict[str, Account] = field(default_factory=dict)
@@ -238,7 +241,7 @@ class _Builder:
         if isinstance(rule_format, str):
             self.format_refs.append((doc, (*path, "format"), rule_format))
         account_ids = self._account_scope(doc, path, entry.get("accounts"))
-        tests = tuple(self._tests(doc, path, entry.get("tests")))
+        tests = tuple(self._tests(doc, path, entry.get("tests"))) if self.with_tests else ()
         if conditions.filter is None and conditions.when is None:
             return  # nothing to match on; the schema or the compiler has said why
         predicate = conditions.predicate()

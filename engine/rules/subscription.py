@@ -9,6 +9,7 @@ AWS's limits is refused with a reason rather than approximated from below.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from engine.filterpattern import (
@@ -19,6 +20,7 @@ from engine.filterpattern import (
     FilterPatternError,
     Key,
     Or,
+    StringValue,
     parse,
     to_text,
 )
@@ -81,22 +83,28 @@ def compile_subscription_filter(ruleset: RuleSet) -> CompiledFilter:
         else:
             exclusions.append(negated)
 
-    attempts = []
+    # From exact to ever broader, each still a superset of what the rules alert on.
+    attempts: list[tuple[object | None, str | None]] = []
     if exclusions:
-        attempts.append(_both([*exclusions, positive] if positive else exclusions))
-    attempts.append(positive)
+        attempts.append((_both([*exclusions, positive]) if positive else _both(exclusions), None))
+    attempts.append((positive, "the ignore list was left out of the filter to fit AWS's limits"))
+    if positive is not None:
+        relaxed = relax(positive)
+        attempts.append((relaxed, "conditions on other fields were left to the function"))
+        if relaxed is not None:
+            attempts.append(
+                (broaden_event_names(relaxed), "event names were broadened to shared *words*")
+            )
     last_error = ""
-    for attempt, node in enumerate(attempts):
+    for node, note in attempts:
         if node is None:
-            return CompiledFilter("", tuple(notes))
+            return CompiledFilter("", (*notes, note or "the filter passes every record"))
         try:
             text = fit(to_text(node))
         except SubscriptionFilterError as error:
-            last_error = str(error)
+            last_error = last_error or str(error)
             continue
-        if attempt > 0 and exclusions:
-            notes.append("the ignore list was left out of the filter to fit AWS's limits")
-        return CompiledFilter(text, tuple(notes))
+        return CompiledFilter(text, (*notes, note) if note else tuple(notes))
     raise SubscriptionFilterError(last_error)
 
 
@@ -131,10 +139,86 @@ def negate(node: object) -> object | None:
         flipped = Comparison(node.selector, _NEGATED_OP[node.op], node.value)
         return Or((flipped, Check(node.selector, "NOT EXISTS")))
     if isinstance(node, Check) and node.kind == "NOT EXISTS":
-        from engine.filterpattern import StringValue
-
         return Comparison(node.selector, "=", StringValue("*", quoted=True))
     return None
+
+
+# Kept when relaxing: the fields that narrow CloudTrail traffic the most. Dropping any other
+# condition only widens the filter, so the result stays a superset.
+RELAXED_FIELDS: frozenset[tuple[str, ...]] = frozenset(
+    {("eventName",), ("errorCode",), ("userIdentity", "type"), ("errorMessage",)}
+)
+
+
+def relax(node: object) -> object | None:
+    """`node` with every condition not on RELAXED_FIELDS dropped; None when nothing is left."""
+    if isinstance(node, Or):
+        parts = [relax(term) for term in node.terms]
+        return None if any(part is None for part in parts) else _either(parts)
+    if isinstance(node, And):
+        parts = [part for part in (relax(term) for term in node.terms) if part is not None]
+        return _both(parts) if parts else None
+    return node if _field(node) in RELAXED_FIELDS else None
+
+
+_WORD = re.compile(r"[A-Z][a-z0-9]+|[A-Z]+(?![a-z])|[a-z0-9]+")
+
+
+def broaden_event_names(node: object) -> object:
+    """Replace exact `eventName` alternatives with `*Word*` wildcards that cover several.
+
+    Greedy set cover over the CamelCase word runs of the names: each chosen wildcard is a
+    contains-match, so every name it replaces still passes (and some others do too).
+    """
+    terms = list(node.terms) if isinstance(node, Or) else [node]
+    exact = [term for term in terms if _exact_event_name(term) is not None]
+    if len(exact) < 2:
+        return node
+    names = {_exact_event_name(term): term for term in exact}
+    candidates: dict[str, set[str]] = {}
+    for name in names:
+        words = _WORD.findall(name)
+        for size in (1, 2, 3):
+            for start in range(len(words) - size + 1):
+                run = "".join(words[start : start + size])
+                if len(run) >= 3:
+                    candidates.setdefault(run, set()).add(name)
+    for run, covered in list(candidates.items()):
+        candidates[run] = {name for name in names if run in name} | covered
+    uncovered, chosen = set(names), []
+    while uncovered:
+        run, covered = max(
+            candidates.items(), key=lambda item: (len(item[1] & uncovered), len(item[0]))
+        )
+        if len(covered & uncovered) < 2:
+            break
+        chosen.append(run)
+        uncovered -= covered
+    selector = exact[0].selector
+    broadened = [term for term in terms if _exact_event_name(term) is None]
+    broadened += [Comparison(selector, "=", StringValue(f"*{run}*")) for run in chosen]
+    broadened += [term for name, term in names.items() if name in uncovered]
+    return _either(broadened)
+
+
+def _exact_event_name(node: object) -> str | None:
+    if (
+        isinstance(node, Comparison)
+        and node.op == "="
+        and isinstance(node.value, StringValue)
+        and node.value.kind == "exact"
+        and _field(node) == ("eventName",)
+    ):
+        return node.value.text
+    return None
+
+
+def _field(node: object) -> tuple[str, ...] | None:
+    selector = getattr(node, "selector", None)
+    steps = getattr(selector, "steps", ())
+    if not steps or not all(isinstance(step, Key) for step in steps):
+        return None
+    return tuple(step.name for step in steps)
 
 
 def _on_aws_string_field(node: object) -> bool:
