@@ -4,10 +4,8 @@ against the loopback Slack server."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -16,20 +14,11 @@ from engine.delivery import (
     FailureQueue,
     Outbound,
     QueueUnavailable,
-    RetryPolicy,
     make_client,
     redrive,
 )
 from tests.aws_emulator import boto_client
-
-DATA = Path(__file__).parent / "data" / "delivery"
-FAST = RetryPolicy(backoff=0.05, max_backoff=0.2, default_retry_after=0.1, min_request_time=0.1)
-
-
-def sample(event_id: str = "e1", channel: str = "#security-alerts", **changes: object) -> Outbound:
-    data = json.loads((DATA / "outbound.json").read_text())
-    data["rule_ids"] = tuple(data["rule_ids"])
-    return dataclasses.replace(Outbound(**data), event_id=event_id, channel=channel, **changes)
+from tests.outbounds import FAST, sample
 
 
 @pytest.fixture

@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import time
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 
-from engine.delivery import Outbound, RetryPolicy, deliver, make_client
+from engine.delivery import deliver, make_client
+from tests.outbounds import FAST, sample
 
-DATA = Path(__file__).parent / "data" / "delivery"
 TOKEN = "xoxb-1111-2222-SeCrEtVaLuE"
-# Short waits keep the suite fast; the logic is the same as with the defaults.
-FAST = RetryPolicy(backoff=0.05, max_backoff=0.2, default_retry_after=0.1, min_request_time=0.1)
-
-
-def sample(event_id: str = "e1", channel: str = "#security-alerts", **changes: object) -> Outbound:
-    data = json.loads((DATA / "outbound.json").read_text())
-    data["rule_ids"] = tuple(data["rule_ids"])
-    return dataclasses.replace(Outbound(**data), event_id=event_id, channel=channel, **changes)
 
 
 @pytest.fixture
