@@ -70,7 +70,9 @@ def build_matcher(
     `fallback` still serves records that are not dicts, which no index can key on.
     """
     all_rules, all_ignores = tuple(rules), tuple(ignores)
-    indexed_rules = [(rule, constraints_of(rule.filter_pattern)) for rule in all_rules if rule.enabled]
+    indexed_rules = [
+        (rule, constraints_of(rule.filter_pattern)) for rule in all_rules if rule.enabled
+    ]
     indexed_ignores = [(ignore, constraints_of(ignore.filter_pattern)) for ignore in all_ignores]
     plans: dict[tuple[str | None, str | None], Plan] = {}
 

@@ -1,0 +1,256 @@
+"""The performance benchmark of issue 6: prints one JSON object with the figures and ratios.
+
+    .venv/bin/python bench/run.py                 # the full run (about a minute)
+    .venv/bin/python bench/run.py --records 200 --repeat 1 --cold-runs 1 --memory-records 200
+
+Measured in one process and one run, on a load generated here (bench/corpus.py), as the
+CloudWatch Logs subscription events the Lambda receives:
+
+- decode: base64 + gzip + JSON of each payload and of each log event's message: the floor;
+- pipeline_default: decode + match + route + render every alert, with rules.yaml;
+- pipeline_100: the same with rules.yaml + the CIS pack + bench/rules-100.yaml (100 rules);
+- cold_start_ms: `import handler` and the rules compiled, in a fresh process, minus a bare
+  interpreter (median of several runs; bytecode cached, as in a package shipping .pyc);
+- peak_memory_mb: peak RSS of a fresh process that runs the pipeline over one
+  10,000-record event, minus a bare interpreter's.
+
+Throughputs are the best of `--repeat` runs (the least disturbed by other processes);
+decode and pipeline runs alternate so that both see the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DEFAULT_RULES = (ROOT / "rules.yaml",)
+HUNDRED_RULES = (
+    ROOT / "rules.yaml",
+    ROOT / "rules" / "cis-aws-foundations.yaml",
+    ROOT / "bench" / "rules-100.yaml",
+)
+TARGETS = {
+    "pipeline_default_ratio": 0.70,
+    "pipeline_100_ratio": 0.30,
+    "cold_start_ms": 100.0,
+    "peak_memory_mb": 40.0,
+}
+BATCH = 1000  # log events per CloudWatch Logs payload in the throughput runs
+
+
+def decode_only(events: list[dict[str, Any]]) -> int:
+    """The floor: decode every payload and parse every message, nothing else."""
+    from json import loads
+
+    from engine.sources import decode_cloudwatch_payload
+
+    count = 0
+    for event in events:
+        payload = decode_cloudwatch_payload(event["awslogs"]["data"])
+        for log_event in payload["logEvents"]:
+            loads(log_event["message"])
+            count += 1
+    return count
+
+
+def pipeline(events: list[dict[str, Any]], ruleset: Any) -> tuple[int, int]:
+    """What the handler does before delivery (engine.pipeline): (records, messages rendered)."""
+    from engine.pipeline import Counts, process
+    from engine.sources import iter_event
+
+    counts = Counts()
+    for event in events:
+        for _item in process(iter_event(event), ruleset, fallback_channel="#alerts", counts=counts):
+            pass
+    return counts.records, counts.alerts
+
+
+def best_rate(run: Callable[[], int], repeat: int) -> float:
+    """Records per second of the fastest of `repeat` runs."""
+    best = float("inf")
+    count = 0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        count = run()
+        best = min(best, time.perf_counter() - start)
+    return count / best
+
+
+def throughput(records: int, repeat: int) -> dict[str, Any]:
+    from bench.corpus import cloudwatch_event
+    from bench.corpus import records as make_records
+    from engine.rules import load_rules
+
+    corpus = make_records(records)
+    events = [
+        cloudwatch_event(corpus[i : i + BATCH], first_id=i) for i in range(0, len(corpus), BATCH)
+    ]
+    default_rules = load_rules(DEFAULT_RULES)
+    hundred_rules = load_rules(HUNDRED_RULES)
+    _, alerts_default = pipeline(events, default_rules)
+    _, alerts_100 = pipeline(events, hundred_rules)
+    rates: dict[str, list[float]] = {"decode": [], "default": [], "100": []}
+    for _ in range(repeat):  # interleaved, so that a busy moment hits all three alike
+        rates["decode"].append(best_rate(lambda: decode_only(events), 1))
+        rates["default"].append(best_rate(lambda: pipeline(events, default_rules)[0], 1))
+        rates["100"].append(best_rate(lambda: pipeline(events, hundred_rules)[0], 1))
+    decode, default, hundred = (max(rates[key]) for key in ("decode", "default", "100"))
+    return {
+        "records": len(corpus),
+        "record_bytes_avg": round(
+            sum(len(json.dumps(r, separators=(",", ":"))) for r in corpus) / len(corpus)
+        ),
+        "rules_default": len(default_rules.enabled_rules),
+        "rules_100": len(hundred_rules.enabled_rules),
+        "alerts_default": alerts_default,
+        "alerts_100": alerts_100,
+        "decode_records_per_s": round(decode),
+        "pipeline_default_records_per_s": round(default),
+        "pipeline_100_records_per_s": round(hundred),
+        "pipeline_default_ratio": round(default / decode, 3),
+        "pipeline_100_ratio": round(hundred / decode, 3),
+    }
+
+
+# --- fresh processes ------------------------------------------------------------------------
+
+# With _HANDLER set as Lambda sets it, importing handler loads and compiles the rules.
+COLD_START_HANDLER = "import handler; assert handler._app is not None"
+
+
+def _child_env(pycache: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = pycache  # cached bytecode, kept out of the work tree
+    env["PYTHONPATH"] = str(ROOT)
+    env["RULES_FILE"] = str(ROOT / "rules.yaml")
+    env.setdefault("SLACK_TOKEN", "xoxb-bench")
+    env.setdefault("SLACK_CHANNEL", "#alerts")
+    env["_HANDLER"] = "handler.lambda_handler"
+    return env
+
+
+def _wall_ms(code: str, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True)
+    return (time.perf_counter() - start) * 1000
+
+
+def cold_start(runs: int, pycache: str) -> dict[str, Any]:
+    env = _child_env(pycache)
+    code = COLD_START_HANDLER
+    _wall_ms(code, env)  # writes the bytecode cache
+    bare, loaded = [], []
+    for _ in range(runs):  # alternate, so that both medians see the same machine
+        bare.append(_wall_ms("pass", env))
+        loaded.append(_wall_ms(code, env))
+    return {
+        "cold_start_ms": round(statistics.median(loaded) - statistics.median(bare), 1),
+        "cold_start_measured": code,
+        "bare_interpreter_ms": round(statistics.median(bare), 1),
+    }
+
+
+# Peak RSS of this process. VmHWM, unlike ru_maxrss, is not inherited from the parent that
+# forked the child, so a large benchmark process does not inflate the child's figure.
+PEAK_RSS = """
+def peak_rss_kb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+"""
+MEMORY_CHILD = (
+    PEAK_RSS
+    + """
+import json, sys
+sys.path.insert(0, {root!r})
+from bench.run import pipeline
+from engine.rules import load_rules
+ruleset = load_rules([{rules!r}])
+with open({event!r}, encoding="utf-8") as f:
+    event = json.load(f)
+records, _ = pipeline([event], ruleset)
+assert records == {count}, records
+print(peak_rss_kb())
+"""
+)
+MEMORY_BARE = PEAK_RSS + "print(peak_rss_kb())"
+
+
+def peak_memory(count: int, pycache: str) -> dict[str, Any]:
+    from bench.corpus import cloudwatch_event, records
+
+    env = _child_env(pycache)
+    with tempfile.TemporaryDirectory() as tmp:
+        event_file = Path(tmp) / "event.json"
+        event_file.write_text(json.dumps(cloudwatch_event(records(count, seed=10))), "utf-8")
+        code = MEMORY_CHILD.format(
+            root=str(ROOT), rules=env["RULES_FILE"], event=str(event_file), count=count
+        )
+
+        def max_rss_kb(source: str) -> int:
+            out = subprocess.run(
+                [sys.executable, "-c", source], env=env, capture_output=True, text=True, check=True
+            )
+            return int(out.stdout.split()[-1])
+
+        loaded = max_rss_kb(code)
+        bare = max_rss_kb(MEMORY_BARE)
+        event_bytes = event_file.stat().st_size
+    return {
+        "memory_records": count,
+        "event_bytes": event_bytes,
+        "peak_memory_mb": round((loaded - bare) / 1024, 1),
+        "bare_interpreter_rss_mb": round(bare / 1024, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--records", type=int, default=20_000, help="records in the throughput load"
+    )
+    parser.add_argument("--repeat", type=int, default=5, help="throughput runs; the best counts")
+    parser.add_argument("--cold-runs", type=int, default=9, help="fresh processes per median")
+    parser.add_argument("--memory-records", type=int, default=10_000)
+    args = parser.parse_args(argv)
+
+    result: dict[str, Any] = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-pycache-") as pycache:
+        result |= throughput(args.records, args.repeat)
+        result |= cold_start(args.cold_runs, pycache)
+        result |= peak_memory(args.memory_records, pycache)
+    result["targets"] = TARGETS
+    result["targets_met"] = {
+        "pipeline_default_ratio": result["pipeline_default_ratio"]
+        >= TARGETS["pipeline_default_ratio"],
+        "pipeline_100_ratio": result["pipeline_100_ratio"] >= TARGETS["pipeline_100_ratio"],
+        "cold_start_ms": result["cold_start_ms"] <= TARGETS["cold_start_ms"],
+        "peak_memory_mb": result["peak_memory_mb"] <= TARGETS["peak_memory_mb"],
+    }
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
