@@ -15,7 +15,13 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+        # One problem, one line: a key or value quoted in the message may hold a line break.
+        message = self.message.translate(_LINE_BREAKS)
+        return f"{self.file}:{self.line}:{self.column}: {message}"
+
+
+# Every character str.splitlines() breaks at, written as an escape.
+_LINE_BREAKS = {ord(ch): ascii(ch)[1:-1] for ch in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
 
 
 class RuleFileError(Exception):

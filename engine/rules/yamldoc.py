@@ -100,6 +100,12 @@ def read_yaml(file: str, text: str) -> tuple[YamlDocument, list[Problem]]:
     except RecursionError:
         document.data, document.positions = None, {}
         return document, [Problem(file, 1, 1, "the rule file nests too deeply")]
+    except _BadValue as bad:
+        document.data, document.positions = None, {}
+        line, column = bad.node.start_mark.line + 1, bad.node.start_mark.column + 1
+        return document, [Problem(file, line, column, f"cannot read this value: {bad.reason}")]
+    if document.data is None and not problems:  # `---` or `~` alone: a document holding null
+        problems.append(Problem(file, 1, 1, "the rule file is empty"))
     return document, problems
 
 
@@ -120,6 +126,17 @@ MAX_NODES = 200_000
 
 class _TooLarge(Exception):
     pass
+
+
+class _BadValue(Exception):
+    """A node yaml cannot construct: an explicit tag on the wrong text (`!!int abc`), an
+    unknown tag (`!x`), a mapping or list used as a key that holds a list."""
+
+    def __init__(self, node: yaml.Node, error: Exception) -> None:
+        super().__init__(str(error))
+        self.node = node
+        reason = getattr(error, "problem", None) or str(error) or type(error).__name__
+        self.reason = _one_line(str(reason))
 
 
 def _convert(node: yaml.Node, path: Path, doc: YamlDocument, problems: list[Problem]) -> Any:
@@ -153,6 +170,15 @@ _constructor = yaml.SafeLoader("")  # only its scalar constructors are used
 
 
 def _scalar(node: yaml.Node) -> Any:
+    try:
+        return _construct(node)
+    except RecursionError:
+        raise
+    except Exception as error:  # yaml's constructors raise ValueError, KeyError, … on user text
+        raise _BadValue(node, error) from None
+
+
+def _construct(node: yaml.Node) -> Any:
     if isinstance(node, yaml.ScalarNode):
         value = _constructor.construct_object(node, deep=True)
         # Timestamps and binary have no JSON form; keep what the user wrote.
