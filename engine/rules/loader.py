@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.rules.cache import lookup
 from engine.rules.conditions import (
     ConditionError,
     Conditions,
@@ -77,6 +78,9 @@ def _read(file: str, problems: list[Problem]) -> YamlDocument | None:
     except (OSError, UnicodeDecodeError) as error:
         problems.append(Problem(file, 1, 1, f"cannot read the rule file: {error}"))
         return None
+    cached = lookup(file, text)  # a checked copy of this very text skips YAML and schema
+    if cached is not None:
+        return cached
     document, yaml_problems = read_yaml(file, text)
     problems.extend(yaml_problems)
     if document.data is None:

@@ -1,0 +1,169 @@
+"""A checked cache of rule files already known to be valid, so a cold start skips the costly part.
+
+Reading a rule file means parsing YAML (with positions for error messages) and checking it
+against the JSON Schema, which imports jsonschema: together about three quarters of a cold
+start. Neither can change its answer while the inputs stay the same, so the package build
+(`build_cache`) records, for each rule file that passed both, the data and the positions the
+loader needs, under a key that hashes everything the answer depends on:
+
+    sha256(format version, rule file text, schema file, the YAML and schema modules' code)
+
+At load, `lookup` returns the recorded document only when the key of the file as it is now is
+present and the entry's own digest still holds; anything else (no cache, another rule file, an
+edited file or schema, a newer engine, a damaged or hand-edited entry) is a miss, and the
+loader reads and checks the file as always. Everything after this step — compiling filters
+and JMESPath, cross-file checks — runs at every load, cached or not.
+
+Where: one JSON file, `rules.cache.json` beside `handler.py` in the package (the package
+directory is read-only in Lambda, so it is built with the package), or `RULES_CACHE_FILE`;
+an empty `RULES_CACHE_FILE` turns the cache off. Nothing writes a cache at run time: /tmp
+starts empty at every Lambda cold start, the one moment the cache is for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from engine.rules import schema as schema_module
+from engine.rules import yamldoc
+from engine.rules.problems import Problem, RuleFileError
+from engine.rules.yamldoc import Position, YamlDocument
+
+FORMAT = 1
+DEFAULT_FILE = Path(__file__).resolve().parents[2] / "rules.cache.json"
+ENVIRONMENT = "RULES_CACHE_FILE"
+
+
+def cache_file() -> Path | None:
+    """The cache to consult: RULES_CACHE_FILE if set (empty = none), else the default."""
+    configured = os.environ.get(ENVIRONMENT)
+    if configured is None:
+        return DEFAULT_FILE
+    return Path(configured) if configured.strip() else None
+
+
+@cache
+def _inputs_digest() -> bytes:
+    """What besides the rule file decides its parsed data and schema verdict."""
+    digest = hashlib.sha256(f"rules-cache-{FORMAT}".encode())
+    for path in (schema_module.SCHEMA_PATH, Path(yamldoc.__file__), Path(schema_module.__file__)):
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return digest.digest()
+
+
+def key_of(text: str) -> str:
+    """The cache key of a rule file's text, under the current schema and engine."""
+    return hashlib.sha256(_inputs_digest() + text.encode("utf-8")).hexdigest()
+
+
+def _entry_digest(key: str, body: dict[str, Any]) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{key}\0{canonical}".encode()).hexdigest()
+
+
+@cache
+def _entries(path: Path) -> dict[str, Any]:
+    """The entries of a cache file; {} when it is missing, unreadable or of another format."""
+    try:
+        content = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(content, dict) or content.get("format") != FORMAT:
+        return {}
+    entries = content.get("entries")
+    return entries if isinstance(entries, dict) else {}
+
+
+def lookup(file: str, text: str, path: Path | None = None) -> YamlDocument | None:
+    """The checked document for `text`, or None when the cache cannot vouch for it."""
+    path = path or cache_file()
+    if path is None:
+        return None
+    key = key_of(text)
+    entry = _entries(path).get(key)
+    if not isinstance(entry, dict):
+        return None
+    body = entry.get("body")
+    if not isinstance(body, dict) or entry.get("digest") != _entry_digest(key, body):
+        return None
+    try:
+        return YamlDocument(
+            file=file,
+            text=text,
+            data=body["data"],
+            positions=_positions(body["positions"]),
+            key_positions=_positions(body["key_positions"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _positions(rows: Iterable[list[Any]]) -> dict[tuple[str | int, ...], Position]:
+    return {tuple(path): Position(line, column, style) for path, line, column, style in rows}
+
+
+def _rows(positions: dict[tuple[str | int, ...], Position]) -> list[list[Any]]:
+    return [[list(p), at.line, at.column, at.style] for p, at in positions.items()]
+
+
+def build_cache(paths: Sequence[str | Path], out: str | Path) -> int:
+    """Check each rule file as the loader does and write the cache of them to `out`.
+
+    Raises RuleFileError when a file has YAML or schema problems: an invalid file is never
+    cached (and should not be shipped). Returns the number of entries written.
+    """
+    from engine.rules.schema import schema_problems
+
+    entries: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for file in paths:
+        text = Path(file).read_text(encoding="utf-8")
+        document, found = yamldoc.read_yaml(str(file), text)
+        if not found and not isinstance(document.data, dict):
+            found = [Problem(str(file), 1, 1, "the rule file must be a mapping")]
+        if not found:
+            found = schema_problems(document)
+        if found:
+            problems.extend(found)
+            continue
+        key = key_of(text)
+        body = {
+            "data": document.data,
+            "positions": _rows(document.positions),
+            "key_positions": _rows(document.key_positions),
+        }
+        entries[key] = {"file": Path(file).name, "digest": _entry_digest(key, body), "body": body}
+    if problems:
+        raise RuleFileError(problems)
+    content = {"format": FORMAT, "entries": entries}
+    Path(out).write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
+    _entries.cache_clear()
+    return len(entries)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m engine.rules.cache OUT RULE_FILE…`: what the package build runs."""
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) < 2:
+        print("usage: python -m engine.rules.cache OUT RULE_FILE…", file=sys.stderr)
+        return 2
+    try:
+        count = build_cache(args[1:], args[0])
+    except (RuleFileError, OSError, UnicodeDecodeError) as error:
+        print(f"cannot build the rules cache: {error}", file=sys.stderr)
+        return 2
+    print(f"{args[0]}: {count} rule file(s) cached")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
