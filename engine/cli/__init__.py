@@ -14,6 +14,7 @@ COMMANDS: tuple[str, ...] = (
     "dry_run",
     "filter_pattern",
     "filter_test",
+    "redrive",
 )
 
 
