@@ -191,9 +191,3 @@ def test_problems_across_cached_files_are_still_found_and_placed(
         load_rules([first, second])
     assert [str(p) for p in cached.value.problems] == [str(p) for p in uncached.value.problems]
     assert "duplicate rule id 'same'" in str(cached.value.problems[0])
-
-
-def test_the_command_builds_a_cache(rule_files: list[Path], cache_path: Path) -> None:
-    assert rules_cache.main([str(cache_path), *map(str, rule_files)]) == 0
-    assert len(json.loads(cache_path.read_text(encoding="utf-8"))["entries"]) == 2
-    assert rules_cache.main([str(cache_path)]) == 2

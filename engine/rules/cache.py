@@ -14,6 +14,8 @@ edited file or schema, a newer engine, a damaged or hand-edited entry) is a miss
 loader reads and checks the file as always. Everything after this step — compiling filters
 and JMESPath, cross-file checks — runs at every load, cached or not.
 
+The package build calls `build_cache([rule files], "<package>/rules.cache.json")`.
+
 Where: one JSON file, `rules.cache.json` beside `handler.py` in the package (the package
 directory is read-only in Lambda, so it is built with the package), or `RULES_CACHE_FILE`;
 an empty `RULES_CACHE_FILE` turns the cache off. Nothing writes a cache at run time: /tmp
@@ -146,24 +148,3 @@ def build_cache(paths: Sequence[str | Path], out: str | Path) -> int:
     Path(out).write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
     _entries.cache_clear()
     return len(entries)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m engine.rules.cache OUT RULE_FILE…`: what the package build runs."""
-    import sys
-
-    args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) < 2:
-        print("usage: python -m engine.rules.cache OUT RULE_FILE…", file=sys.stderr)
-        return 2
-    try:
-        count = build_cache(args[1:], args[0])
-    except (RuleFileError, OSError, UnicodeDecodeError) as error:
-        print(f"cannot build the rules cache: {error}", file=sys.stderr)
-        return 2
-    print(f"{args[0]}: {count} rule file(s) cached")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

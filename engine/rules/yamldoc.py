@@ -8,14 +8,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from engine.rules.problems import Problem
 
-# libyaml's composer is several times faster than the pure-Python one; fall back when absent.
-_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    import yaml
+
+# Set by _import_yaml() on the first parse. yaml is imported then and not with this module: a
+# cold start served by the checked rules cache (cache.py) never parses YAML, and the import
+# is a fair part of a cold start.
+_Loader: type
+_constructor: Any
+
+
+def _import_yaml() -> None:
+    global yaml, _Loader, _constructor
+    import yaml
+
+    # libyaml's composer is several times faster than the pure-Python one; fall back when absent.
+    _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    _constructor = yaml.SafeLoader("")  # only its scalar constructors are used
+
 
 Path = tuple[str | int, ...]
 
@@ -78,6 +92,8 @@ def _get(data: Any, path: Path) -> Any:
 
 def read_yaml(file: str, text: str) -> tuple[YamlDocument, list[Problem]]:
     """Parse `text`; YAML syntax errors and duplicate keys come back as problems, not raised."""
+    if "yaml" not in globals():
+        _import_yaml()
     document = YamlDocument(file=file, text=text)
     try:
         node = yaml.compose(text, Loader=_Loader)
@@ -164,9 +180,6 @@ def _convert(node: yaml.Node, path: Path, doc: YamlDocument, problems: list[Prob
 
 def _pairs(node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
     yield from node.value
-
-
-_constructor = yaml.SafeLoader("")  # only its scalar constructors are used
 
 
 def _scalar(node: yaml.Node) -> Any:
