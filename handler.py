@@ -289,15 +289,17 @@ def _response(
 ) -> dict[str, Any]:
     """What Lambda gets back: partial batch failures for Kinesis and SQS, else the counts.
 
-    Raises InvocationFailed when inputs failed that cannot be named one by one.
+    Raises InvocationFailed when inputs failed that cannot be named one by one, and when every
+    item of a batch failed: that retries the same items, and stays safe should the event
+    source mapping lack `ReportBatchItemFailures` (it would take a returned list for success).
     """
     batch = _batch_source(event)
     if not failed_origins:
         return {"batchItemFailures": []} if batch else summary
     field = {"aws:kinesis": "kinesis_sequence", "aws:sqs": "sqs_message_id"}.get(batch or "")
-    ids = [origin.get(field) for origin in failed_origins] if field else []
-    if ids and all(ids):
-        return {"batchItemFailures": [{"itemIdentifier": i} for i in dict.fromkeys(ids)]}
+    ids = list(dict.fromkeys(origin.get(field) for origin in failed_origins)) if field else []
+    if ids and all(ids) and len(ids) < len(event["Records"]):
+        return {"batchItemFailures": [{"itemIdentifier": i} for i in ids]}
     raise InvocationFailed(
         f"{summary['lost']} alert(s) could be neither posted nor queued, or an input could not"
         " be read for now: failing the invocation so that Lambda retries the event"

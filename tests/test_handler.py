@@ -540,6 +540,16 @@ def test_an_s3_object_that_cannot_be_fetched_fails_only_its_sqs_message(
     assert problem["sqs_message_id"] == "m-missing" and problem["level"] == "ERROR"
 
 
+def test_a_batch_whose_every_item_failed_raises(env, slack_server, bucket):
+    """The same retry as listing every item, and no loss should the event source mapping
+    lack ReportBatchItemFailures (which would take a returned list for success)."""
+    event = {"Records": [sqs_item("m-missing", {"Records": [s3_item(bucket, log_key("gone"))]})]}
+
+    with pytest.raises(handler.InvocationFailed):
+        make_app().handle(event, Context())
+    assert slack_server.requests == []
+
+
 def test_a_direct_s3_notification_that_cannot_be_fetched_raises_after_the_rest(
     env, slack_server, aws_endpoint, bucket
 ):
