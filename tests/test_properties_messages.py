@@ -44,6 +44,9 @@ OUR_TOKENS = re.compile(
     r"<!date\^\d+\^\{date_short_pretty\} \{time_secs\}\|[0-9: -]+UTC>"
     r"|<https://[a-z]{2}(?:-[a-z]+)+-\d\.console\.aws\.amazon\.com/cloudtrailv2/home"
     r"\?region=[a-z0-9-]+#/events/[A-Za-z0-9%._~-]+\|[^<>]*>"
+    # A custom template's `<{{ alert.console_url }}|…>` without a console URL: Slack splits at
+    # the first `|`, so a `|` from the event in the label cannot make it a link elsewhere.
+    r"|<\|[^<>]*>"
 )
 URL_KEYS = {"url", "title_link", "image_url", "thumb_url", "author_link"}
 
