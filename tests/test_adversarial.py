@@ -309,3 +309,18 @@ def test_jmespath_on_100_kb_and_deeply_nested_records_finishes(tmp_path: Path) -
         errors: list[Any] = []
         ruleset.match(record, errors)
     assert time.monotonic() - started < 2.0
+
+
+def test_a_rule_with_a_pathological_regex_on_a_100_kb_field_finishes(tmp_path: Path) -> None:
+    # The filter-pattern tests time the regex engine alone; this is the same through a loaded
+    # rule file, the rule index and RuleSet.match, as the Lambda runs it.
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "version: 1\ndefaults: {channel: '#x'}\nrules:\n"
+        "  - {id: r, title: R, filter: '{ $.userAgent = %a*a*a*a*b% || $.eventName = %.*.*x% }'}\n"
+    )
+    ruleset = load_rules([path])
+    record = {"userAgent": "a" * 100_000, "eventName": "y" * 100_000}
+    started = time.monotonic()
+    assert ruleset.match(record, []) == []
+    assert time.monotonic() - started < 2.0
