@@ -216,6 +216,9 @@ def test_optional_inputs_exist_only_under_their_conditions(template: dict[str, A
     }
     for name, condition in conditions.items():
         assert template["Resources"][name]["Condition"] == condition, name
+    # Partial batch failures name the SQS messages to retry; without this Lambda deletes them.
+    s3_mapping = template["Resources"]["S3EventSource"]["Properties"]
+    assert s3_mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     rule = template["Resources"]["CloudTrailEventRule"]["Properties"]
     assert "AWS API Call via CloudTrail" in rule["EventPattern"]["detail-type"]
     assert rule["Targets"][0]["Arn"] == {"Fn::GetAtt": ["AlertFunction", "Arn"]}
