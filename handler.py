@@ -260,7 +260,9 @@ def create_app(environ: Mapping[str, str], *, log: Log | None = None, **options:
     protect_logging(log.redactor)
     settings = Settings.from_environ(environ, default_rules=DEFAULT_RULES)
     try:
-        ruleset = load_rules([settings.rules_file])
+        # The tests written inside rules are for `cloudtrail-to-slack test`; their record
+        # files are not part of the function's package.
+        ruleset = load_rules([settings.rules_file], with_tests=False)
     except RuleFileError as err:
         for problem in err.problems:
             log.line(
