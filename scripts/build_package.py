@@ -171,8 +171,28 @@ def build(
         if clashes:
             raise BuildError(f"a dependency ships files named like the project's: {clashes[0]}")
         entries.update(project)
+        cache = Path(work) / RULES_CACHE_NAME
+        build_rules_cache(root, cache)
+        entries[RULES_CACHE_NAME] = cache
         write_zip(entries, out)
     return out
+
+
+RULES_CACHE_NAME = "rules.cache.json"
+
+
+def build_rules_cache(root: Path, out: Path) -> None:
+    """The checked form of the shipped rule files, so a cold start skips YAML and jsonschema.
+
+    It is keyed by each file's content: a rule file edited after the build simply misses.
+    """
+    sys.path.insert(0, str(root))
+    try:
+        from engine.rules.cache import build_cache
+    finally:
+        sys.path.pop(0)
+    rule_files = [root / "rules.yaml", *sorted((root / "rules").glob("*.yaml"))]
+    build_cache([path for path in rule_files if path.exists()], out)
 
 
 def _parse_args(argv: Iterable[str] | None) -> argparse.Namespace:

@@ -124,6 +124,7 @@ def test_host_zip_holds_the_function_and_nothing_else(host_zip: Path) -> None:
     names = _names(host_zip)
     assert names == sorted(names), "entries are sorted, for a reproducible zip"
     assert {"handler.py", "rules.yaml", "schema/rules.schema.json"} <= set(names)
+    assert "rules.cache.json" in names  # the checked rules, so cold starts skip YAML + schema
     assert "engine/__init__.py" in names
     shipped_sources = {
         path.relative_to(ROOT).as_posix()
