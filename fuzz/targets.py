@@ -14,6 +14,7 @@ import gzip
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import replace
@@ -70,18 +71,27 @@ def filterpattern(data: bytes) -> None:
     assert small.node == pattern.node, (text, small.text)
     assert [small.matches(record) for record in RECORDS] == verdicts
     # The canonical text writes a space in a regex as `\s` (reference/filter-patterns.md), which
-    # also matches tabs and newlines: the same tree up to that, and never fewer matches.
+    # also matches tabs and newlines, and as `\x20` inside a class: the same tree up to that,
+    # and never fewer matches.
     canonical = parse(pattern.canonical())
-    assert canonical.node == _spaces_as_class(pattern.node), (text, canonical.text)
+    assert canonical.node == _canonical_regexes(pattern.node), (text, canonical.text)
     for record, verdict in zip(RECORDS, verdicts, strict=True):
         assert canonical.matches(record) or not verdict, (text, record)
 
 
-def _spaces_as_class(node: Any) -> Any:
+def _canonical_regexes(node: Any) -> Any:
     if isinstance(node, And | Or):
-        return type(node)(tuple(_spaces_as_class(term) for term in node.terms))
+        return type(node)(tuple(_canonical_regexes(term) for term in node.terms))
     if isinstance(node, Comparison) and isinstance(node.value, RegexValue):
-        return replace(node, value=RegexValue(node.value.source.replace(" ", "\\s")))
+        # Escapes, classes (which may hold escapes) and the rest, as the regex parser reads them.
+        parts = re.split(r"(\\.|\[(?:\\.|[^\]\\])*\])", node.value.source)
+        source = "".join(
+            part if part.startswith("\\")
+            else part.replace(" ", "\\x20") if part.startswith("[")
+            else part.replace(" ", "\\s")
+            for part in parts
+        )  # fmt: skip
+        return replace(node, value=RegexValue(source))
     return node
 
 

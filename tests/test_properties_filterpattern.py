@@ -269,3 +269,17 @@ def test_any_text_parses_or_raises_filter_pattern_error(text: str, record: dict)
     if pattern.node is not None:
         assert parse(pattern.canonical()).node == pattern.node
         assert parse(minify(text)).node == pattern.node
+
+
+def test_a_space_in_a_regex_class_prints_as_a_valid_pattern() -> None:
+    # Found by fuzzing: the printer wrote every space as `\s`, which made `[ -$]` (a range from
+    # space to `$`) the invalid `[\s-$]`, so canonical() raised on a pattern that had parsed.
+    pattern = parse("{ $.* = %11].q=[ -$9,21{]+}% }")
+    canonical = parse(pattern.canonical())
+    assert canonical.canonical() == pattern.canonical()
+    printed = parse("{ $.a = %[ -$]x y% }").canonical()
+    assert printed == "{ ($.a = %[\\x20-$]x\\sy%) }"
+    for text in ["# x y", "# x\ty", "% x y", "\t x y"]:
+        # `\x20` keeps the class exact; `\s` outside a class may only add matches.
+        expected = parse("{ $.a = %[ -$]x y% }").matches({"a": text})
+        assert parse(printed).matches({"a": text}) is (expected or text == "# x\ty")

@@ -81,7 +81,7 @@ def _value(value: Value) -> str:
     if isinstance(value, NumberValue):
         return value.text
     if isinstance(value, RegexValue):
-        source = value.source.replace(" ", r"\s")
+        source = _spaces_escaped(value.source)
         try:
             parse_regex(source)
         except RegexSyntaxError as error:
@@ -90,6 +90,27 @@ def _value(value: Value) -> str:
             raise ValueError(f"regex {value.source!r} cannot contain '%'")
         return f"%{source}%"
     raise ValueError(f"not a filter-pattern value: {value!r}")
+
+
+def _spaces_escaped(source: str) -> str:
+    """A space in a regex as `\\s`, as AWS's guide recommends; inside a character class as
+    `\\x20`, since `\\s` cannot end a range there (`[ -$]` would become invalid `[\\s-$]`)."""
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(source):
+        ch = source[i]
+        if ch == "\\":
+            out.append(source[i : i + 2])
+            i += 2
+            continue
+        if ch == "[" and not in_class:
+            in_class = True
+        elif ch == "]" and in_class:
+            in_class = False
+        out.append(("\\x20" if in_class else "\\s") if ch == " " else ch)
+        i += 1
+    return "".join(out)
 
 
 # Tokens that need a space between them when adjacent (`IS NULL`, `$.a IS`, `"a" b`).
