@@ -16,6 +16,7 @@ from engine.messages.actor import actor
 from engine.messages.plain import plain_text
 from engine.model import Origin
 from engine.rules.model import Account, Defaults, Rule, RuleSet
+from tests import rulebuilders
 
 DATA = Path(__file__).parent / "data" / "messages"
 CONSOLE = (
@@ -30,22 +31,7 @@ def load(name: str) -> dict[str, Any]:
 
 
 def make_rule(rule_id: str = "iam-user-deleted", **changes: Any) -> Rule:
-    fields: dict[str, Any] = {
-        "id": rule_id,
-        "title": "IAM user deleted",
-        "description": "",
-        "severity": "high",
-        "channels": ("#sec",),
-        "mention": (),
-        "format": "standard",
-        "enabled": True,
-        "filter_text": None,
-        "when_text": None,
-        "unless_text": None,
-        "accounts": None,
-        "matches": lambda record: True,
-    }
-    return Rule(**(fields | changes))
+    return rulebuilders.make_rule(rule_id, **({"title": "IAM user deleted"} | changes))
 
 
 def ruleset(**changes: Any) -> RuleSet:

@@ -17,6 +17,7 @@ import pytest
 from engine.messages import render, route
 from engine.messages.plain import plain_text
 from engine.rules.model import Account, Rule, RuleSet
+from tests import rulebuilders
 
 DATA = Path(__file__).parent / "data" / "messages"
 BASE = json.loads((DATA / "delete_user.json").read_text())
@@ -169,20 +170,11 @@ def ruleset() -> RuleSet:
 
 
 def rule(fmt: str) -> Rule:
-    return Rule(
-        id="r1",
+    return rulebuilders.make_rule(
         title="Hostile <!channel> title & co",  # configuration is escaped too
         description="see <https://evil.example|docs>",
-        severity="high",
-        channels=("#sec",),
         mention=MENTIONS,
         format=fmt,
-        enabled=True,
-        filter_text=None,
-        when_text=None,
-        unless_text=None,
-        accounts=None,
-        matches=lambda record: True,
     )
 
 

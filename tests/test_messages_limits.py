@@ -13,6 +13,7 @@ from engine.messages import SlackMessage, limits, render, route
 from engine.messages.escape import as_text, in_code_block, mrkdwn
 from engine.messages.limits import truncate
 from engine.rules.model import Account, Rule, RuleSet
+from tests import rulebuilders
 
 DATA = Path(__file__).parent / "data" / "messages"
 BASE = json.loads((DATA / "delete_user.json").read_text())
@@ -49,22 +50,7 @@ PARAMS_100KB = {
 
 
 def make_rule(rule_id: str, fmt: str, **changes: Any) -> Rule:
-    fields: dict[str, Any] = {
-        "id": rule_id,
-        "title": "Oversized",
-        "description": "",
-        "severity": "high",
-        "channels": ("#sec",),
-        "mention": (),
-        "format": fmt,
-        "enabled": True,
-        "filter_text": None,
-        "when_text": None,
-        "unless_text": None,
-        "accounts": None,
-        "matches": lambda record: True,
-    }
-    return Rule(**(fields | changes))
+    return rulebuilders.make_rule(rule_id, **({"title": "Oversized", "format": fmt} | changes))
 
 
 def ruleset() -> RuleSet:

@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import Block
 
 from engine.messages import render, route
 from engine.rules.model import Account, Rule, RuleSet
+from tests import rulebuilders
 
 DATA = Path(__file__).parent / "data"
 BASE = json.loads((DATA / "messages" / "delete_user.json").read_text())
@@ -181,20 +182,11 @@ MENTIONS = ("<!subteam^S0123ABCD>",)
 
 
 def rule(fmt: str) -> Rule:
-    return Rule(
-        id="r1",
+    return rulebuilders.make_rule(
         title="Title <!channel> & co",
         description="<https://evil.example|docs>",
-        severity="high",
-        channels=("#sec",),
         mention=MENTIONS,
         format=fmt,
-        enabled=True,
-        filter_text=None,
-        when_text=None,
-        unless_text=None,
-        accounts=None,
-        matches=lambda record: True,
     )
 
 

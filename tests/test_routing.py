@@ -7,26 +7,13 @@ from typing import Any
 from engine.messages import NO_CHANNEL, route
 from engine.model import Origin
 from engine.rules.model import Account, Defaults, Rule, RuleSet
+from tests import rulebuilders
 
 RECORD = {"eventName": "DeleteUser", "recipientAccountId": "111122223333"}
 
 
 def make_rule(rule_id: str, *channels: str, severity: str = "medium") -> Rule:
-    return Rule(
-        id=rule_id,
-        title=rule_id,
-        description="",
-        severity=severity,
-        channels=channels,
-        mention=(),
-        format="standard",
-        enabled=True,
-        filter_text=None,
-        when_text=None,
-        unless_text=None,
-        accounts=None,
-        matches=lambda record: True,
-    )
+    return rulebuilders.make_rule(rule_id, channels=channels, severity=severity)
 
 
 def ruleset(account_channel: str | None = None, default: str | None = None) -> RuleSet:
