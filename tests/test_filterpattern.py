@@ -478,6 +478,7 @@ def test_filter_test_bad_pattern(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _filter_test(capsys, "{ $.a IS NOT NULL }", RECORDS)
     assert (code, out) == (2, "")
     assert err.splitlines() == [
+        "bad filter pattern at column 10: "
         "there is no IS NOT: use NOT EXISTS for absence, or = * for presence",
         "{ $.a IS NOT NULL }",
         "         ^",

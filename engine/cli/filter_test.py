@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
         check_limits(args.pattern)
         pattern = parse(args.pattern)
     except FilterPatternError as error:
-        print(error.pretty(), file=sys.stderr)
+        # The first line says what and where; the next two show it, with a caret.
+        print(f"bad filter pattern at column {error.column}: {error.pretty()}", file=sys.stderr)
         return 2
 
     records = 0
