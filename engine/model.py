@@ -10,11 +10,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Origin:
     """Where one record (or one problem) came from; every field is optional.
 
     `kind` is one of: "cloudwatch-logs", "s3", "eventbridge", "kinesis", "file".
+
+    Treat it as read-only (derive a new one with `dataclasses.replace`). It is not frozen
+    because one is built per record: a frozen dataclass's __init__ sets each field through
+    object.__setattr__, which made building an origin cost more than matching the record.
     """
 
     kind: str

@@ -9,7 +9,7 @@ from typing import Any
 
 from engine.model import Origin, SourceProblem, SourceRecord
 from engine.sources import detect
-from engine.sources.cloudwatch import decode_cloudwatch_payload, iter_log_events
+from engine.sources.cloudwatch import iter_cloudwatch_data, iter_log_events
 from engine.sources.errors import SourceError, describe_json_error, describe_keys, json_type
 from engine.sources.eventbridge import iter_eventbridge
 from engine.sources.kinesis import iter_kinesis_item
@@ -96,11 +96,9 @@ def _iter_cloudwatch(awslogs: Any, base: Origin) -> Iterator[Item]:
         yield SourceProblem(base, f"awslogs.data is a JSON {json_type(data)}, not a string")
         return
     try:
-        payload = decode_cloudwatch_payload(data)
+        yield from iter_cloudwatch_data(data, base)
     except SourceError as exc:
         yield SourceProblem(base, f"awslogs.data: {exc}")
-        return
-    yield from iter_log_events(payload, base)
 
 
 def _iter_batch(records: Any, base: Origin, reading: Reading, depth: int) -> Iterator[Item]:

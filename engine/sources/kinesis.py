@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from engine.model import Origin, SourceProblem, SourceRecord
-from engine.sources.cloudwatch import decode_cloudwatch_payload, iter_log_events
+from engine.sources.cloudwatch import iter_cloudwatch_data
 from engine.sources.errors import SourceError, json_type
 
 
@@ -25,8 +25,6 @@ def iter_kinesis_item(item: dict[str, Any], base: Origin) -> Iterator[SourceReco
         yield SourceProblem(base, f"kinesis.data is a JSON {json_type(data)}, not a string")
         return
     try:
-        payload = decode_cloudwatch_payload(data)
+        yield from iter_cloudwatch_data(data, base)
     except SourceError as exc:
         yield SourceProblem(base, f"kinesis data is not a CloudWatch Logs payload: {exc}")
-        return
-    yield from iter_log_events(payload, base)
