@@ -19,19 +19,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.delivery import (
-    DEFAULT_POLICY,
-    DeliveryReport,
-    Failure,
-    FailureQueue,
-    Outbound,
-    QueueUnavailable,
-    RetryPolicy,
-    TokenError,
-    deliver,
-)
 from engine.observability import (
     REDRIVE_COUNTS,
     SUMMARY_COUNTS,
@@ -50,6 +39,12 @@ from engine.runtime import (
     remaining_seconds,
 )
 from engine.sources import iter_event
+
+if TYPE_CHECKING:
+    from engine.delivery import DeliveryReport, Failure, FailureQueue, Outbound, RetryPolicy
+
+# engine.delivery (retries, thread pool, failure queue) is imported where first used: most
+# invocations post nothing, and a cold start should not pay for it.
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "rules.yaml"
 # Kept back from the delivery deadline for writing the failure queue (and the summary).
@@ -90,7 +85,7 @@ class App:
         log: Log,
         *,
         min_interval: float = 1.0,
-        policy: RetryPolicy = DEFAULT_POLICY,
+        policy: RetryPolicy | None = None,  # None: delivery's DEFAULT_POLICY
         queue_reserve: float = QUEUE_RESERVE,
     ) -> None:
         self.settings = settings
@@ -105,6 +100,8 @@ class App:
 
     @property
     def queue(self) -> FailureQueue | None:
+        from engine.delivery import FailureQueue
+
         url = self.settings.queue_url
         return FailureQueue(url, self.aws.get("sqs")) if url else None
 
@@ -132,6 +129,8 @@ class App:
                 if item.channel:
                     to_send.append(item)
                 else:  # a configuration error, logged above: keep the alert, never post it
+                    from engine.delivery import Failure
+
                     kept.append(Failure(item, f"no channel: {HOW_TO_ROUTE}", permanent=True))
 
         report = self._deliver(to_send, context, run)
@@ -156,6 +155,8 @@ class App:
         return _response(event, summary, [o.origin for o in lost] + retry)
 
     def _deliver(self, outbounds: list[Outbound], context: Any, run: Invocation) -> DeliveryReport:
+        from engine.delivery import DEFAULT_POLICY, DeliveryReport, Failure, TokenError, deliver
+
         if not outbounds:
             return DeliveryReport()
         try:
@@ -165,7 +166,11 @@ class App:
             return DeliveryReport(failed=[Failure(o, str(err), True) for o in outbounds])
         deadline = time.monotonic() + remaining_seconds(context) - self.queue_reserve
         report = deliver(
-            outbounds, client, deadline=deadline, min_interval=self.min_interval, policy=self.policy
+            outbounds,
+            client,
+            deadline=deadline,
+            min_interval=self.min_interval,
+            policy=self.policy or DEFAULT_POLICY,
         )
         self.slack.refused([failure.error for failure in report.failed])
         for failure in report.failed:
@@ -195,6 +200,8 @@ class App:
         """Queue the failures for the redrive; what could not be queued (the lost alerts)."""
         if not failures:
             return []
+        from engine.delivery import QueueUnavailable
+
         queue = self.queue
         try:
             if queue is None:
@@ -213,6 +220,8 @@ class App:
 
     def redrive(self, context: Any) -> dict[str, int]:
         """Re-post the failure queue within the time the invocation has left."""
+        from engine.delivery import QueueUnavailable
+
         run = self.log.invocation(_request_id(context), _function_name(context))
         queue = self.queue
         if queue is None:

@@ -13,21 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.delivery import (
-    DEFAULT_POLICY,
-    FailureQueue,
-    RedriveReport,
-    RetryPolicy,
-    make_client,
-    redrive,
-    resolve_token,
-)
 from engine.delivery.client import SLACK_API_URL
-from engine.delivery.errors import TOKEN_ERRORS
 from engine.observability import Redactor
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
+
+    from engine.delivery import FailureQueue, RedriveReport, RetryPolicy
+
+# The delivery modules (retries, thread pool, queue) are imported where first used, not at
+# cold start: most invocations of the alert function post nothing.
 
 # Timeouts for the AWS calls the function makes itself. The failure queue is written in the
 # few seconds kept back from delivery, so its calls must fail fast rather than outlive them.
@@ -115,6 +110,8 @@ class SlackConnection:
     def client(self) -> WebClient:
         """Raises TokenError when no token can be found (a configuration error)."""
         if self._client is None:
+            from engine.delivery import make_client, resolve_token
+
             token = resolve_token(self.settings.environ)
             self.redactor.add(token)
             self._client = make_client(
@@ -124,6 +121,8 @@ class SlackConnection:
 
     def refused(self, errors: list[str]) -> None:
         """Tell the connection what Slack answered; a refused token is read again next time."""
+        from engine.delivery.errors import TOKEN_ERRORS
+
         if any(error in TOKEN_ERRORS for error in errors):
             self._client = None
 
@@ -141,7 +140,7 @@ def drain(
     deadline: float,
     min_interval: float = 1.0,
     batch_size: int = 100,
-    policy: RetryPolicy = DEFAULT_POLICY,
+    policy: RetryPolicy | None = None,
 ) -> RedriveReport:
     """Re-post the failure queue until it is empty, nothing more goes through, or time is up.
 
@@ -149,6 +148,9 @@ def drain(
     went to one channel: a message taken but not tried still counts as a receive towards the
     queue's dead-letter limit.
     """
+    from engine.delivery import DEFAULT_POLICY, RedriveReport, redrive
+
+    policy = policy or DEFAULT_POLICY
     total = RedriveReport()
     while (left := deadline - time.monotonic()) >= policy.min_request_time:
         fits = batch_size if min_interval <= 0 else math.floor(left / min_interval) + 1

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import RETRYABLE_STATUSES
-
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
@@ -73,6 +71,8 @@ def _server_error_handler(max_retry_count: int) -> Any:
 
     class TransientStatusHandler(ServerErrorRetryHandler):
         def _can_retry(self, *, state, request, response=None, error=None) -> bool:  # type: ignore[no-untyped-def]
+            from .errors import RETRYABLE_STATUSES
+
             return response is not None and response.status_code in RETRYABLE_STATUSES - {429}
 
     return TransientStatusHandler(max_retry_count=max_retry_count)
