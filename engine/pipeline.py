@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.delivery.outbound import Outbound
-from engine.messages import render, route
 from engine.model import Origin, SourceProblem, SourceRecord
 from engine.rules.model import RuleSet
+
+if TYPE_CHECKING:
+    from engine.delivery.outbound import Outbound
 
 # Problem kinds, as they appear in the logs.
 SKIPPED = "skipped"  # a payload, log event or record that could not be read
@@ -68,6 +69,7 @@ def process(
     NO_CHANNEL problem naming its rules: the caller must keep it, never post it.
     """
     counts = counts if counts is not None else Counts()
+    match = ruleset.matcher or ruleset.match  # the loader's matcher, without a call around it
     for item in items:
         if isinstance(item, SourceProblem):
             counts.skipped += 1
@@ -78,16 +80,23 @@ def process(
         counts.records += 1
         record = item.record
         errors: list[Any] = []
-        matched = ruleset.match(record, errors)
-        event_id = _event_id(record)
-        for error in errors:
-            counts.rule_errors += 1
-            rule_ids = (error.rule_id,) if error.rule_id else ()
-            message = f"{error.condition} could not be evaluated: {error.error}"
-            yield Problem(RULE_ERROR, message, item.origin, event_id, rule_ids)
+        matched = match(record, errors)
+        if errors:
+            event_id = _event_id(record)
+            for error in errors:
+                counts.rule_errors += 1
+                rule_ids = (error.rule_id,) if error.rule_id else ()
+                message = f"{error.condition} could not be evaluated: {error.error}"
+                yield Problem(RULE_ERROR, message, item.origin, event_id, rule_ids)
         if not matched:
-            continue
+            continue  # most records: nothing below runs for them
         counts.matched += 1
+        event_id = _event_id(record)
+        # Imported at the first alert, not at cold start: rendering needs the messages stage
+        # (and JMESPath for custom formats), which a batch matching nothing never uses.
+        from engine.delivery.outbound import Outbound
+        from engine.messages import render, route
+
         origin_fields = item.origin.log_fields()
         for alert in route(
             record, matched, ruleset, fallback_channel=fallback_channel, origin=item.origin

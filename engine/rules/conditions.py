@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import jmespath
-from jmespath import exceptions as jmespath_errors
-from jmespath.functions import Functions
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from engine.filterpattern import FilterPatternError, Pattern, parse
 
+if TYPE_CHECKING:
+    import jmespath.parser
+
+# jmespath is imported by the first `when` / `unless` compiled: a rule file without any (the
+# default one) does not pay for it at cold start.
+
 Predicate = Callable[[Mapping[str, Any]], bool]
 
-_FUNCTIONS = Functions().FUNCTION_TABLE
 _VARIADIC = {"merge", "not_null"}  # JMESPath functions that take any number of arguments
 
 
@@ -51,6 +53,9 @@ def compile_filter(text: str) -> Pattern:
 
 
 def compile_jmespath(text: str) -> jmespath.parser.ParsedResult:
+    import jmespath
+    from jmespath import exceptions as jmespath_errors
+
     try:
         compiled = jmespath.compile(text)
     except jmespath_errors.EmptyExpressionError:
@@ -74,7 +79,7 @@ def _check_functions(node: dict[str, Any], text: str) -> None:
     if node.get("type") == "function_expression":
         name = node["value"]
         offset = max(text.find(f"{name}("), 0)
-        entry = _FUNCTIONS.get(name)
+        entry = _functions().get(name)
         if entry is None:
             raise ConditionError(f"bad JMESPath: unknown function {name}()", offset)
         expected, given = len(entry["signature"]), len(node["children"])
@@ -85,6 +90,13 @@ def _check_functions(node: dict[str, Any], text: str) -> None:
     for child in node.get("children", ()):
         if isinstance(child, dict):
             _check_functions(child, text)
+
+
+@cache
+def _functions() -> dict[str, Any]:
+    from jmespath.functions import Functions
+
+    return Functions().FUNCTION_TABLE
 
 
 def truthy(value: Any) -> bool:

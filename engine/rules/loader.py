@@ -160,8 +160,8 @@ class _Builder:
 
     def _check_timezone(self, doc: YamlDocument) -> None:
         zone = self.defaults.get("timezone")
-        if not isinstance(zone, str):
-            return
+        if not isinstance(zone, str) or zone == "UTC":
+            return  # UTC is always known; zoneinfo would cost the cold start a few ms
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         try:

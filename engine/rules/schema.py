@@ -6,7 +6,6 @@ cold start that can trust a cached, already-checked rule file never needs it.
 
 from __future__ import annotations
 
-import difflib
 import json
 from functools import cache
 from pathlib import Path
@@ -70,6 +69,8 @@ def _explain(document: YamlDocument, error: Any) -> list[Problem]:
         for key in error.instance:
             if key in allowed or not allowed:
                 continue
+            import difflib  # only for messages, not at every load
+
             hint = difflib.get_close_matches(key, allowed, n=1)
             suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
             message = f"{where}: unknown key '{key}'{suggestion}; allowed: {', '.join(allowed)}"

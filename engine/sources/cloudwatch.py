@@ -217,9 +217,12 @@ class _Text:
     """The payload's text, decoded from UTF-8 a chunk at a time.
 
     `buf` holds the text not yet parsed; `done` says whether it runs to the end of the payload.
+    `whole_before` is where the last object in `buf` starts: the elements before it are
+    almost surely whole. Reading up to there, not into the cut one at the end, spares a
+    failed parse per chunk (and a JSONDecodeError is costly: it counts the lines before it).
     """
 
-    __slots__ = ("_blob", "_next", "_utf8", "buf", "done")
+    __slots__ = ("_blob", "_next", "_utf8", "buf", "done", "whole_before")
 
     def __init__(self, blob: bytearray) -> None:
         self._blob = memoryview(blob)
@@ -227,6 +230,7 @@ class _Text:
         self._utf8 = getincrementaldecoder("utf-8")()
         self.buf = ""
         self.done = False
+        self.whole_before = 0
 
     def more(self, keep_from: int) -> None:
         """Drop `buf[:keep_from]` and append the next chunk; _Unexpected past the end.
@@ -244,6 +248,9 @@ class _Text:
         except UnicodeDecodeError:
             raise _Unexpected from None
         self.buf = self.buf[keep_from:] + text
+        # '{"' cannot occur inside a JSON string but at its very end: a good guess, and only
+        # a guess (a wrong one costs a failed parse, never a wrong result).
+        self.whole_before = len(self.buf) if self.done else self.buf.rfind('{"')
         if self.done:
             self._blob.release()
 
@@ -371,7 +378,13 @@ class _Elements:
         if buf[pos : pos + 1] == "]":
             self.end = pos + 1
             return
+        whole_before = text.whole_before
         while True:
+            if pos >= whole_before and not text.done:  # most likely cut: read on first
+                text.more(pos)
+                buf, pos, whole_before = text.buf, 0, text.whole_before
+                if pos < whole_before or text.done:
+                    continue
             try:
                 value, end = scan(buf, pos)
                 match = separator(buf, end)
@@ -382,7 +395,7 @@ class _Elements:
             # chunk may still look whole ("1e5" as "1"). Otherwise read it again with more.
             if match is None or (match.end() == len(buf) and not text.done):
                 text.more(pos)  # _Unexpected when there is no more: the JSON is broken here
-                buf, pos = text.buf, 0
+                buf, pos, whole_before = text.buf, 0, text.whole_before
                 continue
             self.count += 1
             yield value
