@@ -242,7 +242,7 @@ def test_kinesis_item_that_cannot_be_decoded_names_its_sequence_and_others_go_on
     assert len(records) == 1
     [problem] = problems
     assert problem.origin.kinesis_sequence == event["Records"][0]["kinesis"]["sequenceNumber"]
-    assert problem.message.startswith("kinesis data is not a CloudWatch Logs payload: not gzip")
+    assert problem.message.startswith("kinesis.data: not gzip")
 
 
 def test_kinesis_control_message_yields_nothing():

@@ -65,6 +65,25 @@ def decode_cloudwatch_payload(data: str | bytes) -> dict[str, Any]:
     return _parse(_inflate(data))
 
 
+def iter_enveloped_data(envelope: Any, name: str, base: Origin) -> Iterator[Item]:
+    """The records of an envelope object carrying a CloudWatch Logs payload under `data`.
+
+    Lambda's `awslogs` and a Kinesis record's `kinesis` object are both such envelopes; a wrong
+    type or an undecodable payload is one problem naming `name`, never an exception.
+    """
+    if not isinstance(envelope, dict):
+        yield SourceProblem(base, f"{name} is a JSON {json_type(envelope)}, not an object")
+        return
+    data = envelope.get("data")
+    if not isinstance(data, str):
+        yield SourceProblem(base, f"{name}.data is a JSON {json_type(data)}, not a string")
+        return
+    try:
+        yield from iter_cloudwatch_data(data, base)
+    except SourceError as exc:
+        yield SourceProblem(base, f"{name}.data: {exc}")
+
+
 def iter_cloudwatch_data(data: str | bytes, base: Origin) -> Iterator[Item]:
     """`iter_log_events(decode_cloudwatch_payload(data), base)`, holding one log event at a time.
 

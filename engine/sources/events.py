@@ -9,7 +9,7 @@ from typing import Any
 
 from engine.model import Origin, SourceProblem, SourceRecord
 from engine.sources import detect
-from engine.sources.cloudwatch import iter_cloudwatch_data, iter_log_events
+from engine.sources.cloudwatch import iter_enveloped_data, iter_log_events
 from engine.sources.errors import SourceError, describe_json_error, describe_keys, json_type
 from engine.sources.eventbridge import iter_eventbridge
 from engine.sources.kinesis import iter_kinesis_item
@@ -50,7 +50,8 @@ def iter_document(
         return
     shape = detect.detect(document)
     if shape == detect.CLOUDWATCH:
-        yield from _iter_cloudwatch(document["awslogs"], _derive(base, "cloudwatch-logs"))
+        origin = _derive(base, "cloudwatch-logs")
+        yield from iter_enveloped_data(document["awslogs"], "awslogs", origin)
     elif shape == detect.BATCH:
         yield from _iter_batch(document["Records"], base, reading, depth)
     elif shape == detect.EVENTBRIDGE:
@@ -85,20 +86,6 @@ def iter_document(
 def _derive(base: Origin, kind: str) -> Origin:
     # A file stays the origin's kind: the CLI reports places as path:line, whatever the shape.
     return base if base.kind == "file" else replace(base, kind=kind)
-
-
-def _iter_cloudwatch(awslogs: Any, base: Origin) -> Iterator[Item]:
-    if not isinstance(awslogs, dict):
-        yield SourceProblem(base, f"awslogs is a JSON {json_type(awslogs)}, not an object")
-        return
-    data = awslogs.get("data")
-    if not isinstance(data, str):
-        yield SourceProblem(base, f"awslogs.data is a JSON {json_type(data)}, not a string")
-        return
-    try:
-        yield from iter_cloudwatch_data(data, base)
-    except SourceError as exc:
-        yield SourceProblem(base, f"awslogs.data: {exc}")
 
 
 def _iter_batch(records: Any, base: Origin, reading: Reading, depth: int) -> Iterator[Item]:
