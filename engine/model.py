@@ -6,32 +6,59 @@ They sit here, outside any stage, so that data can flow one way: sources produce
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from engine.struct import Struct
 
-@dataclass(slots=True)
-class Origin:
+
+class Origin(Struct):
     """Where one record (or one problem) came from; every field is optional.
 
     `kind` is one of: "cloudwatch-logs", "s3", "eventbridge", "kinesis", "file".
 
-    Treat it as read-only (derive a new one with `dataclasses.replace`). It is not frozen
-    because one is built per record: a frozen dataclass's __init__ sets each field through
-    object.__setattr__, which made building an origin cost more than matching the record.
+    Read-only: derive a new one with `origin.replace(...)`. One is built per record, which is
+    why this is a Struct whose __init__ sets plain slots (see engine/struct.py).
     """
 
-    kind: str
-    log_group: str | None = None
-    log_stream: str | None = None
-    log_event_id: str | None = None
-    bucket: str | None = None
-    key: str | None = None
-    kinesis_sequence: str | None = None
-    path: str | None = None
-    line: int | None = None
-    index: int | None = None  # position inside a {"Records": [...]} list
-    sqs_message_id: str | None = None  # the SQS message that carried an S3 notification
+    __slots__ = (
+        "kind",
+        "log_group",
+        "log_stream",
+        "log_event_id",
+        "bucket",
+        "key",
+        "kinesis_sequence",
+        "path",
+        "line",
+        "index",
+        "sqs_message_id",
+    )
+
+    def __init__(
+        self,
+        kind: str,
+        log_group: str | None = None,
+        log_stream: str | None = None,
+        log_event_id: str | None = None,
+        bucket: str | None = None,
+        key: str | None = None,
+        kinesis_sequence: str | None = None,
+        path: str | None = None,
+        line: int | None = None,
+        index: int | None = None,  # position inside a {"Records": [...]} list
+        sqs_message_id: str | None = None,  # the SQS message that carried an S3 notification
+    ) -> None:
+        self.kind = kind
+        self.log_group = log_group
+        self.log_stream = log_stream
+        self.log_event_id = log_event_id
+        self.bucket = bucket
+        self.key = key
+        self.kinesis_sequence = kinesis_sequence
+        self.path = path
+        self.line = line
+        self.index = index
+        self.sqs_message_id = sqs_message_id
 
     def where(self) -> str:
         """A short human place, e.g. `trail.json:12`, `s3://b/k#3`, `log event 3691…`."""
@@ -62,24 +89,34 @@ class Origin:
         } | {"source": self.kind}
 
 
-@dataclass(slots=True)
-class SourceRecord:
+class SourceRecord(Struct, frozen=False):
     """One CloudTrail record (a JSON object) and where it came from."""
 
-    record: dict[str, Any]
-    origin: Origin
+    __slots__ = ("record", "origin")
+
+    def __init__(self, record: dict[str, Any], origin: Origin) -> None:
+        self.record = record
+        self.origin = origin
 
 
-@dataclass(slots=True)
-class SourceProblem:
+class SourceProblem(Struct, frozen=False):
     """A payload, log event or record that could not be read; reported, then skipped."""
 
-    origin: Origin
-    message: str
-    # True when trying again later may succeed (an S3 object that could not be fetched):
-    # the handler then fails that part of the batch so AWS retries it, instead of dropping it.
-    retryable: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("origin", "message", "retryable", "extra")
+
+    def __init__(
+        self,
+        origin: Origin,
+        message: str,
+        # True when trying again later may succeed (an S3 object that could not be fetched):
+        # the handler then fails that part of the batch so AWS retries it, instead of dropping it.
+        retryable: bool = False,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.origin = origin
+        self.message = message
+        self.retryable = retryable
+        self.extra = {} if extra is None else extra
 
     def __str__(self) -> str:
         return f"{self.origin.where()}: {self.message}"

@@ -11,11 +11,11 @@ or Slack, so the benchmark can time exactly this, and the handler adds only deli
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.model import Origin, SourceProblem, SourceRecord
 from engine.rules.model import RuleSet
+from engine.struct import Struct
 
 if TYPE_CHECKING:
     from engine.delivery.outbound import Outbound
@@ -30,30 +30,51 @@ HOW_TO_ROUTE = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(Struct):
     """Something an operator should see in the logs; never fatal to the batch."""
 
-    kind: str  # SKIPPED, RULE_ERROR or NO_CHANNEL
-    message: str
-    origin: Origin
-    event_id: str | None = None
-    rule_ids: tuple[str, ...] = ()
-    # True when trying the same input again later may succeed (an S3 object not fetched yet).
-    retryable: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("kind", "message", "origin", "event_id", "rule_ids", "retryable", "extra")
+
+    def __init__(
+        self,
+        kind: str,  # SKIPPED, RULE_ERROR or NO_CHANNEL
+        message: str,
+        origin: Origin,
+        event_id: str | None = None,
+        rule_ids: tuple[str, ...] = (),
+        # True when trying the same input again later may succeed (an S3 object not fetched yet).
+        retryable: bool = False,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.kind = kind
+        self.message = message
+        self.origin = origin
+        self.event_id = event_id
+        self.rule_ids = rule_ids
+        self.retryable = retryable
+        self.extra = {} if extra is None else extra
 
 
-@dataclass(slots=True)
-class Counts:
+class Counts(Struct, frozen=False):
     """What `process` saw; the handler adds what delivery did."""
 
-    records: int = 0  # CloudTrail records read
-    matched: int = 0  # records that matched at least one rule
-    alerts: int = 0  # messages rendered (one per record and channel), without a channel too
-    skipped: int = 0  # inputs that could not be read
-    rule_errors: int = 0  # conditions that raised
-    unrouted: int = 0  # messages without a channel
+    __slots__ = ("records", "matched", "alerts", "skipped", "rule_errors", "unrouted")
+
+    def __init__(
+        self,
+        records: int = 0,  # CloudTrail records read
+        matched: int = 0,  # records that matched at least one rule
+        alerts: int = 0,  # messages rendered (one per record and channel), without a channel too
+        skipped: int = 0,  # inputs that could not be read
+        rule_errors: int = 0,  # conditions that raised
+        unrouted: int = 0,  # messages without a channel
+    ) -> None:
+        self.records = records
+        self.matched = matched
+        self.alerts = alerts
+        self.skipped = skipped
+        self.rule_errors = rule_errors
+        self.unrouted = unrouted
 
 
 def process(

@@ -10,20 +10,27 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import jmespath
 
 from engine.rules import Rule, RuleSet, RuleTest
 from engine.rules.conditions import truthy
+from engine.struct import Struct
 
 
-@dataclass(frozen=True, slots=True)
-class TestOutcome:
-    rule: Rule
-    test: RuleTest
-    failure: str | None  # None when the test passed
+class TestOutcome(Struct):
+    __slots__ = ("rule", "test", "failure")
+
+    def __init__(
+        self,
+        rule: Rule,
+        test: RuleTest,
+        failure: str | None,  # None when the test passed
+    ) -> None:
+        self.rule = rule
+        self.test = test
+        self.failure = failure
 
     @property
     def passed(self) -> bool:

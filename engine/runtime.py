@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.delivery.client import SLACK_API_URL
 from engine.observability import Redactor
+from engine.struct import Struct
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -32,15 +32,24 @@ _AWS_CONFIG = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(Struct, internal=("environ",)):
     """The environment variables, read once (see docs/operations.md)."""
 
-    rules_file: str
-    fallback_channel: str | None  # SLACK_CHANNEL
-    slack_api_url: str  # SLACK_API_URL, ending in "/"
-    queue_url: str | None  # FAILED_ALERTS_QUEUE_URL
-    environ: Mapping[str, str] = field(repr=False)  # for the token variables
+    __slots__ = ("rules_file", "fallback_channel", "slack_api_url", "queue_url", "environ")
+
+    def __init__(
+        self,
+        rules_file: str,
+        fallback_channel: str | None,  # SLACK_CHANNEL
+        slack_api_url: str,  # SLACK_API_URL, ending in "/"
+        queue_url: str | None,  # FAILED_ALERTS_QUEUE_URL
+        environ: Mapping[str, str],  # for the token variables
+    ) -> None:
+        self.rules_file = rules_file
+        self.fallback_channel = fallback_channel
+        self.slack_api_url = slack_api_url
+        self.queue_url = queue_url
+        self.environ = environ
 
     @classmethod
     def from_environ(

@@ -17,7 +17,6 @@ import os
 import re
 import tempfile
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +90,7 @@ def _canonical_regexes(node: Any) -> Any:
             else part.replace(" ", "\\s")
             for part in parts
         )  # fmt: skip
-        return replace(node, value=RegexValue(source))
+        return node.replace(value=RegexValue(source))
     return node
 
 

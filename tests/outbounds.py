@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -17,4 +16,4 @@ def sample(event_id: str = "e1", channel: str = "#security-alerts", **changes: o
     """The alert in data/delivery/outbound.json, for another event id or channel."""
     data = json.loads((DATA / "outbound.json").read_text())
     data["rule_ids"] = tuple(data["rule_ids"])
-    return dataclasses.replace(Outbound(**data), event_id=event_id, channel=channel, **changes)
+    return Outbound(**data).replace(event_id=event_id, channel=channel, **changes)

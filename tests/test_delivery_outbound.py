@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -54,14 +53,14 @@ def test_json_round_trip_of_any_message(
 def test_key_is_event_and_channel():
     message = sample()
     assert message.key == f"{message.event_id}|#security-alerts"
-    assert dataclasses.replace(message, text="other").key == message.key
+    assert message.replace(text="other").key == message.key
 
 
 def test_key_without_event_id_follows_the_content():
-    message = dataclasses.replace(sample(), event_id=None)
-    assert message.key == dataclasses.replace(message).key
-    assert message.key != dataclasses.replace(message, text="other").key
-    assert message.key != dataclasses.replace(message, channel="#other").key
+    message = sample().replace(event_id=None)
+    assert message.key == message.replace().key
+    assert message.key != message.replace(text="other").key
+    assert message.key != message.replace(channel="#other").key
 
 
 @pytest.mark.parametrize(

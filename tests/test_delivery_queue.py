@@ -3,7 +3,6 @@ against the loopback Slack server."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 import uuid
 
@@ -117,7 +116,7 @@ def test_redrive_keeps_what_slack_still_refuses_then_posts_it_exactly_once(
         deadline=time.monotonic() + 5,
         min_interval=0,
         retry_delay=0,
-        policy=dataclasses.replace(FAST, max_attempts=2),
+        policy=FAST.replace(max_attempts=2),
     )
     assert down.posted == [] and down.deleted == 0
     assert sorted(f.outbound.key for f in down.failed) == sorted([a.key, b.key])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from itertools import pairwise
@@ -157,7 +156,7 @@ def test_refused_token_stops_all_posting(slack_server, client):
 
 def test_too_many_failures_give_up_as_retryable(slack_server, client):
     slack_server.fail_next(10, status=503)
-    report = run([sample()], client, policy=dataclasses.replace(FAST, max_attempts=3))
+    report = run([sample()], client, policy=FAST.replace(max_attempts=3))
 
     [failure] = report.failed
     assert not failure.permanent and "HTTP 503" in failure.error
@@ -216,7 +215,7 @@ def test_one_channel_is_paced_while_channels_go_in_parallel(slack_server, client
 
 def test_unreachable_slack_is_reported_not_raised(slack_server):
     client = make_client(TOKEN, base_url="http://127.0.0.1:9/api/", timeout=1.0)
-    report = run([sample()], client, policy=dataclasses.replace(FAST, max_attempts=2))
+    report = run([sample()], client, policy=FAST.replace(max_attempts=2))
 
     [failure] = report.failed
     assert not failure.permanent and "connection error" in failure.error
@@ -226,7 +225,7 @@ def test_token_never_appears_in_failures_or_logs(slack_server, client, caplog):
     caplog.set_level(logging.DEBUG)
     slack_server.fail_next(1, error="invalid_auth", channel="#a")
     slack_server.fail_next(2, reset=True, channel="#b")
-    policy = dataclasses.replace(FAST, max_attempts=2)
+    policy = FAST.replace(max_attempts=2)
     report = run([sample("e1", "#a"), sample("e2", "#b")], client, policy=policy)
 
     assert len(report.failed) == 2

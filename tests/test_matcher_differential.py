@@ -8,7 +8,6 @@ eventSource are missing, null, numbers, lists, near-misses of the rules' literal
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -181,9 +180,9 @@ def _counting(ruleset: RuleSet) -> tuple[RuleSet, list[str]]:
 
         return counted
 
-    rules = tuple(replace(rule, matches=spy(rule.id, rule.matches)) for rule in ruleset.rules)
-    ignores = tuple(replace(i, matches=spy(f"ignore:{i.name}", i.matches)) for i in ruleset.ignores)
-    ruleset = replace(ruleset, rules=rules, ignores=ignores)
+    rules = tuple(rule.replace(matches=spy(rule.id, rule.matches)) for rule in ruleset.rules)
+    ignores = tuple(i.replace(matches=spy(f"ignore:{i.name}", i.matches)) for i in ruleset.ignores)
+    ruleset = ruleset.replace(rules=rules, ignores=ignores)
     ruleset.matcher = build_matcher(rules, ignores, fallback=plain_match)
     return ruleset, calls
 

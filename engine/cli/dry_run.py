@@ -12,7 +12,6 @@ import json
 import os
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
@@ -24,6 +23,7 @@ from engine.messages.plain import plain_text
 from engine.model import SourceProblem, SourceRecord
 from engine.rules.model import RuleSet
 from engine.sources import read_inputs
+from engine.struct import Struct
 
 BUILDER_URL = "https://app.slack.com/block-kit-builder/#"
 HOW_TO_ROUTE = (
@@ -139,12 +139,20 @@ class _Printer:
             )
 
 
-@dataclass(slots=True)
-class Tally:
-    records: int = 0
-    messages: int = 0
-    unrouted: int = 0  # messages without a channel: shown, never posted
-    read_something: bool = False  # False: no input could be read at all (exit 2)
+class Tally(Struct, frozen=False):
+    __slots__ = ("records", "messages", "unrouted", "read_something")
+
+    def __init__(
+        self,
+        records: int = 0,
+        messages: int = 0,
+        unrouted: int = 0,  # messages without a channel: shown, never posted
+        read_something: bool = False,  # False: no input could be read at all (exit 2)
+    ) -> None:
+        self.records = records
+        self.messages = messages
+        self.unrouted = unrouted
+        self.read_something = read_something
 
 
 def dry_run(

@@ -8,9 +8,10 @@ sets here are wider than slack_sdk's defaults on purpose.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from time import time
 from typing import Any
+
+from engine.struct import Struct
 
 # ok:false errors that no retry can fix: the token, the channel or the message is wrong.
 TOKEN_ERRORS = frozenset(
@@ -60,16 +61,33 @@ TRANSIENT_ERRORS = frozenset(
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(Struct):
     """How hard one `deliver` call tries before it hands a message back as failed."""
 
-    max_attempts: int = 5
-    backoff: float = 0.5  # first wait after a 5xx / network error; doubles each time
-    max_backoff: float = 8.0
-    default_retry_after: float = 1.0  # a 429 without a usable Retry-After header
-    min_request_time: float = 0.25  # never start a request with less time left than this
-    retryable_statuses: frozenset[int] = field(default=RETRYABLE_STATUSES)
+    __slots__ = (
+        "max_attempts",
+        "backoff",
+        "max_backoff",
+        "default_retry_after",
+        "min_request_time",
+        "retryable_statuses",
+    )
+
+    def __init__(
+        self,
+        max_attempts: int = 5,
+        backoff: float = 0.5,  # first wait after a 5xx / network error; doubles each time
+        max_backoff: float = 8.0,
+        default_retry_after: float = 1.0,  # a 429 without a usable Retry-After header
+        min_request_time: float = 0.25,  # never start a request with less time left than this
+        retryable_statuses: frozenset[int] = RETRYABLE_STATUSES,
+    ) -> None:
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.default_retry_after = default_retry_after
+        self.min_request_time = min_request_time
+        self.retryable_statuses = retryable_statuses
 
     def backoff_for(self, attempt: int) -> float:
         """Wait before retry number `attempt` (1-based): exponential, with "equal jitter"."""
@@ -80,14 +98,22 @@ class RetryPolicy:
 DEFAULT_POLICY = RetryPolicy()
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(Struct):
     """A failed attempt, classified."""
 
-    error: str  # short, e.g. "channel_not_found", "HTTP 503", "timed out"
-    permanent: bool
-    retry_after: float | None = None  # what Slack asked us to wait (429)
-    scope: str = "message"  # "message", "channel" or "token": how much else this failure dooms
+    __slots__ = ("error", "permanent", "retry_after", "scope")
+
+    def __init__(
+        self,
+        error: str,  # short, e.g. "channel_not_found", "HTTP 503", "timed out"
+        permanent: bool,
+        retry_after: float | None = None,  # what Slack asked us to wait (429)
+        scope: str = "message",  # "message", "channel" or "token": how much else this failure dooms
+    ) -> None:
+        self.error = error
+        self.permanent = permanent
+        self.retry_after = retry_after
+        self.scope = scope
 
 
 def classify(err: BaseException, policy: RetryPolicy = DEFAULT_POLICY) -> Outcome | None:

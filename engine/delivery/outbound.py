@@ -4,24 +4,46 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from engine.struct import Struct
 
 _VERSION = 1  # bump when the JSON form changes incompatibly; from_json refuses what it cannot read
 
 
-@dataclass(frozen=True, slots=True)
-class Outbound:
+class Outbound(Struct):
     """A rendered message for one channel, with what it alerts about."""
 
-    channel: str
-    text: str
-    blocks: list[dict[str, Any]]
-    attachments: list[dict[str, Any]] | None
-    event_id: str | None
-    rule_ids: tuple[str, ...]
-    severity: str
-    origin: dict[str, Any] = field(default_factory=dict)
+    __slots__ = (
+        "channel",
+        "text",
+        "blocks",
+        "attachments",
+        "event_id",
+        "rule_ids",
+        "severity",
+        "origin",
+    )
+
+    def __init__(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+        attachments: list[dict[str, Any]] | None,
+        event_id: str | None,
+        rule_ids: tuple[str, ...],
+        severity: str,
+        origin: dict[str, Any] | None = None,
+    ) -> None:
+        self.channel = channel
+        self.text = text
+        self.blocks = blocks
+        self.attachments = attachments
+        self.event_id = event_id
+        self.rule_ids = rule_ids
+        self.severity = severity
+        self.origin = {} if origin is None else origin
 
     @property
     def key(self) -> str:
@@ -36,7 +58,7 @@ class Outbound:
         return f"sha256:{hashlib.sha256(content.encode()).hexdigest()[:32]}|{self.channel}"
 
     def to_json(self) -> str:
-        return json.dumps({"v": _VERSION, **asdict(self)}, ensure_ascii=False, sort_keys=True)
+        return json.dumps({"v": _VERSION, **self.to_dict()}, ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Outbound:

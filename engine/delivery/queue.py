@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .outbound import Outbound
@@ -154,7 +153,7 @@ def _fit(outbound: Outbound) -> Outbound:
     if _size(outbound) <= BATCH_BYTES - ATTRIBUTE_BYTES:
         return outbound
     log.warning("queued alert %s too large for SQS: keeping its text only", outbound.key)
-    return replace(outbound, blocks=[], attachments=None, text=outbound.text[:40_000])
+    return outbound.replace(blocks=[], attachments=None, text=outbound.text[:40_000])
 
 
 def _size(outbound: Outbound) -> int:

@@ -6,8 +6,9 @@ import logging
 import math
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from engine.struct import Struct
 
 from .errors import DEFAULT_POLICY, RetryPolicy
 from .outbound import Outbound
@@ -26,12 +27,20 @@ VISIBILITY_MARGIN = 30
 RETRY_DELAY = 60
 
 
-@dataclass(slots=True)
-class RedriveReport:
-    posted: list[Outbound] = field(default_factory=list)
-    failed: list[Failure] = field(default_factory=list)  # still queued
-    deleted: int = 0  # queue messages removed (posted ones and their duplicates)
-    delete_errors: list[str] = field(default_factory=list)  # posted, but still queued
+class RedriveReport(Struct, frozen=False):
+    __slots__ = ("posted", "failed", "deleted", "delete_errors")
+
+    def __init__(
+        self,
+        posted: list[Outbound] | None = None,
+        failed: list[Failure] | None = None,  # still queued
+        deleted: int = 0,  # queue messages removed (posted ones and their duplicates)
+        delete_errors: list[str] | None = None,  # posted, but still queued
+    ) -> None:
+        self.posted = [] if posted is None else posted
+        self.failed = [] if failed is None else failed
+        self.deleted = deleted
+        self.delete_errors = [] if delete_errors is None else delete_errors
 
 
 def redrive(

@@ -14,8 +14,9 @@ import logging
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
+
+from engine.struct import Struct
 
 from .errors import DEFAULT_POLICY, Outcome, RetryPolicy, classify
 from .outbound import Outbound
@@ -27,20 +28,29 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Failure:
+class Failure(Struct):
     """A message that was not delivered; `permanent` when retrying cannot help."""
 
-    outbound: Outbound
-    error: str
-    permanent: bool
+    __slots__ = ("outbound", "error", "permanent")
+
+    def __init__(self, outbound: Outbound, error: str, permanent: bool) -> None:
+        self.outbound = outbound
+        self.error = error
+        self.permanent = permanent
 
 
-@dataclass(slots=True)
-class DeliveryReport:
-    posted: list[Outbound] = field(default_factory=list)
-    failed: list[Failure] = field(default_factory=list)
-    duplicates: int = 0  # messages dropped because their key was already in the batch
+class DeliveryReport(Struct, frozen=False):
+    __slots__ = ("posted", "failed", "duplicates")
+
+    def __init__(
+        self,
+        posted: list[Outbound] | None = None,
+        failed: list[Failure] | None = None,
+        duplicates: int = 0,  # messages dropped because their key was already in the batch
+    ) -> None:
+        self.posted = [] if posted is None else posted
+        self.failed = [] if failed is None else failed
+        self.duplicates = duplicates
 
 
 class _Stop:
@@ -165,13 +175,13 @@ def _post(
             return last
         wait = last.retry_after if last.retry_after is not None else policy.backoff_for(attempt)
         if time.monotonic() + wait + policy.min_request_time > deadline:
-            return replace(
-                last, error=f"{last.error}; a retry in {wait:g} s would pass the deadline"
+            return last.replace(
+                error=f"{last.error}; a retry in {wait:g} s would pass the deadline"
             )
         time.sleep(wait)
     if last is None:
         return Outcome("deadline reached before it could be sent", False)
-    return replace(last, error=f"{last.error}; no time left to retry")
+    return last.replace(error=f"{last.error}; no time left to retry")
 
 
 def _attempt_client(client: WebClient, time_left: float) -> WebClient:

@@ -14,20 +14,23 @@ make an index drop an alert, so when unsure the answer is "unconstrained".
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Literal
+
+from engine.struct import Struct
 
 from .ast import And, Check, Comparison, Node, Or, StringValue
 
 LiteralKind = Literal["exact", "prefix", "suffix", "contains"]
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class LiteralConstraint:
+class LiteralConstraint(Struct, order=True):
     """The field is a string that equals / starts with / ends with / contains `text`."""
 
-    kind: LiteralKind
-    text: str
+    __slots__ = ("kind", "text")
+
+    def __init__(self, kind: LiteralKind, text: str) -> None:
+        self.kind = kind
+        self.text = text
 
     def satisfied_by(self, value: object) -> bool:
         if not isinstance(value, str):

@@ -1,4 +1,4 @@
-"""The syntax tree of a JSON filter pattern: small frozen (hashable, comparable) dataclasses.
+"""The syntax tree of a JSON filter pattern: small immutable, hashable, comparable Structs.
 
 Other code may build patterns from these and print them with `to_text`. Equality ignores how
 a string was written (quoted or bare), since both mean the same, so that
@@ -7,44 +7,53 @@ a string was written (quoted or bare), since both mean the same, so that
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Literal
+
+from engine.struct import Struct
 
 # --- selector steps -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Key:
+class Key(Struct):
     """`.name` or `.['name']`: a field of an object."""
 
-    name: str
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
 
-@dataclass(frozen=True, slots=True)
-class Index:
+class Index(Struct):
     """`[n]`: an element of an array, zero-based."""
 
-    n: int
+    __slots__ = ("n",)
+
+    def __init__(self, n: int) -> None:
+        self.n = n
 
 
-@dataclass(frozen=True, slots=True)
-class AnyIndex:
+class AnyIndex(Struct):
     """`[*]`: any element of an array."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True)
-class AnyKey:
+
+class AnyKey(Struct):
     """`.*`: any field of an object."""
+
+    __slots__ = ()
 
 
 Step = Key | Index | AnyIndex | AnyKey
 
 
-@dataclass(frozen=True, slots=True)
-class Selector:
+class Selector(Struct):
     """`$` followed by one or more steps."""
 
-    steps: tuple[Step, ...]
+    __slots__ = ("steps",)
+
+    def __init__(self, steps: tuple[Step, ...]) -> None:
+        self.steps = steps
 
     @property
     def wildcards(self) -> int:
@@ -62,15 +71,17 @@ class Selector:
 StringKind = Literal["any", "exact", "prefix", "suffix", "contains"]
 
 
-@dataclass(frozen=True, slots=True)
-class StringValue:
+class StringValue(Struct, internal=("quoted",)):
     """A string, quoted or bare (the two mean the same).
 
     A `*` at the start and/or end is a wildcard; a `*` anywhere else is a literal asterisk.
     """
 
-    text: str
-    quoted: bool = field(default=True, compare=False)
+    __slots__ = ("text", "quoted")
+
+    def __init__(self, text: str, quoted: bool = True) -> None:
+        self.text = text
+        self.quoted = quoted
 
     @property
     def kind(self) -> StringKind:
@@ -105,11 +116,13 @@ class StringValue:
         return self.kind != "exact"
 
 
-@dataclass(frozen=True, slots=True)
-class NumberValue:
+class NumberValue(Struct):
     """A number as written (`50`, `-1.5`, `5e+1`); `number` is its value."""
 
-    text: str
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
     @property
     def number(self) -> int | float:
@@ -120,11 +133,13 @@ class NumberValue:
         return int(text)
 
 
-@dataclass(frozen=True, slots=True)
-class RegexValue:
+class RegexValue(Struct):
     """`%source%`: a regex searched anywhere in a string value."""
 
-    source: str
+    __slots__ = ("source",)
+
+    def __init__(self, source: str) -> None:
+        self.source = source
 
 
 Value = StringValue | NumberValue | RegexValue
@@ -138,31 +153,39 @@ OPERATORS: tuple[str, ...] = ("=", "!=", "<", ">", "<=", ">=")
 CHECK_KINDS: tuple[str, ...] = ("NULL", "TRUE", "FALSE", "NOT EXISTS")
 
 
-@dataclass(frozen=True, slots=True)
-class Comparison:
+class Comparison(Struct):
     """`selector OP value`."""
 
-    selector: Selector
-    op: Operator
-    value: Value
+    __slots__ = ("selector", "op", "value")
+
+    def __init__(self, selector: Selector, op: Operator, value: Value) -> None:
+        self.selector = selector
+        self.op = op
+        self.value = value
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
+class Check(Struct):
     """`selector IS NULL|TRUE|FALSE` or `selector NOT EXISTS` (kind "NOT EXISTS")."""
 
-    selector: Selector
-    kind: CheckKind
+    __slots__ = ("selector", "kind")
+
+    def __init__(self, selector: Selector, kind: CheckKind) -> None:
+        self.selector = selector
+        self.kind = kind
 
 
-@dataclass(frozen=True, slots=True)
-class And:
-    terms: tuple[Node, ...]
+class And(Struct):
+    __slots__ = ("terms",)
+
+    def __init__(self, terms: tuple[Node, ...]) -> None:
+        self.terms = terms
 
 
-@dataclass(frozen=True, slots=True)
-class Or:
-    terms: tuple[Node, ...]
+class Or(Struct):
+    __slots__ = ("terms",)
+
+    def __init__(self, terms: tuple[Node, ...]) -> None:
+        self.terms = terms
 
 
 Node = Or | And | Comparison | Check

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from enum import Enum
+
+from engine.struct import Struct
 
 from .ast import AnyIndex, AnyKey, Index, Key, Step
 from .errors import FilterPatternError
@@ -32,16 +33,26 @@ class T(Enum):
     EOF = "end of pattern"
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    type: T
-    text: str  # exactly as written (quotes and % included)
-    start: int
-    end: int
-    # SELECTOR: tuple of steps; STRING: the unescaped text; REGEX: the source between the %s.
-    value: object = None
-    # SELECTOR: the offset of each step, for errors that point at one step.
-    step_starts: tuple[int, ...] = ()
+class Token(Struct):
+    __slots__ = ("type", "text", "start", "end", "value", "step_starts")
+
+    def __init__(
+        self,
+        type: T,
+        text: str,  # exactly as written (quotes and % included)
+        start: int,
+        end: int,
+        # SELECTOR: tuple of steps; STRING: the unescaped text; REGEX: the source between the %s.
+        value: object = None,
+        # SELECTOR: the offset of each step, for errors that point at one step.
+        step_starts: tuple[int, ...] = (),
+    ) -> None:
+        self.type = type
+        self.text = text
+        self.start = start
+        self.end = end
+        self.value = value
+        self.step_starts = step_starts
 
 
 WHITESPACE = frozenset(" \t\r\n\f\v")

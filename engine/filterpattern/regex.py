@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from engine.struct import Struct
 
 MAX_REPEAT = 1000  # `{m,n}` bounds; a sanity limit that keeps the NFA small
 _RE_STEP_BUDGET = 2_000_000
@@ -49,14 +50,22 @@ class RegexSyntaxError(ValueError):
         self.index = index
 
 
-@dataclass(frozen=True, slots=True)
-class _Item:
+class _Item(Struct):
     """One character class (or anchor) and how often it repeats."""
 
-    atom: str  # Python `re` source for one character; "" for an anchor
-    anchor: str = ""  # "^" or "$"
-    low: int = 1
-    high: int | None = 1  # None: unbounded
+    __slots__ = ("atom", "anchor", "low", "high")
+
+    def __init__(
+        self,
+        atom: str,  # Python `re` source for one character; "" for an anchor
+        anchor: str = "",  # "^" or "$"
+        low: int = 1,
+        high: int | None = 1,  # None: unbounded
+    ) -> None:
+        self.atom = atom
+        self.anchor = anchor
+        self.low = low
+        self.high = high
 
 
 def compile_regex(source: str) -> Callable[[str], bool]:

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from engine.struct import Struct
 
-@dataclass(slots=True)
-class SlackMessage:
+
+class SlackMessage(Struct, frozen=False):
     """`text` is the notification fallback and is never empty; `blocks` may be empty (the
     `seed` format uses `attachments` only)."""
 
-    text: str
-    blocks: list[dict[str, Any]]
-    attachments: list[dict[str, Any]] | None = None
+    __slots__ = ("text", "blocks", "attachments")
+
+    def __init__(
+        self,
+        text: str,
+        blocks: list[dict[str, Any]],
+        attachments: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.text = text
+        self.blocks = blocks
+        self.attachments = attachments
 
     def to_payload(self) -> dict[str, Any]:
         """The message part of a `chat.postMessage` call (delivery adds the channel)."""

@@ -12,24 +12,33 @@ Lambda logs it as undeliverable) instead of the alert vanishing. Such an alert i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from engine.model import Origin
 from engine.rules.model import SEVERITY_RANK, Rule, RuleSet
+from engine.struct import Struct
 
 NO_CHANNEL = ""
 
 
-@dataclass(slots=True)
-class Alert:
+class Alert(Struct, frozen=False):
     """One message to post: a record, the channel, and every matched rule routed there."""
 
-    channel: str  # NO_CHANNEL ("") when no channel could be found; never sent
-    rules: tuple[Rule, ...]  # in file order
-    severity: str  # the highest severity among `rules`
-    record: dict[str, Any]
-    origin: Origin | None = None
+    __slots__ = ("channel", "rules", "severity", "record", "origin")
+
+    def __init__(
+        self,
+        channel: str,  # NO_CHANNEL ("") when no channel could be found; never sent
+        rules: tuple[Rule, ...],  # in file order
+        severity: str,  # the highest severity among `rules`
+        record: dict[str, Any],
+        origin: Origin | None = None,
+    ) -> None:
+        self.channel = channel
+        self.rules = rules
+        self.severity = severity
+        self.record = record
+        self.origin = origin
 
     @property
     def rule_ids(self) -> list[str]:

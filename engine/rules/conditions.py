@@ -7,11 +7,11 @@ carry the offset inside the expression so the loader can point at the exact char
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from engine.filterpattern import FilterPatternError, Pattern, parse
+from engine.struct import Struct
 
 if TYPE_CHECKING:
     import jmespath.parser
@@ -108,13 +108,20 @@ def truthy(value: Any) -> bool:
     return True
 
 
-@dataclass(frozen=True, slots=True)
-class Conditions:
+class Conditions(Struct):
     """The compiled parts; any may be absent."""
 
-    filter: Pattern | None = None
-    when: jmespath.parser.ParsedResult | None = None
-    unless: jmespath.parser.ParsedResult | None = None
+    __slots__ = ("filter", "when", "unless")
+
+    def __init__(
+        self,
+        filter: Pattern | None = None,
+        when: jmespath.parser.ParsedResult | None = None,
+        unless: jmespath.parser.ParsedResult | None = None,
+    ) -> None:
+        self.filter = filter
+        self.when = when
+        self.unless = unless
 
     def predicate(self) -> Predicate:
         """One closure testing filter → when → not unless, cheapest first.

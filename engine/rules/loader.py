@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from engine.rules.problems import Problem, RuleFileError
 from engine.rules.schema import describe, schema_problems
 from engine.rules.yamldoc import Path as DataPath
 from engine.rules.yamldoc import YamlDocument, read_yaml
+from engine.struct import Struct
 
 _SLACK_CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{8,})$")
 _ALIAS = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
@@ -107,22 +107,49 @@ def _check_formats(builder: _Builder, problems: list[Problem]) -> None:
             problems.append(document.problem(path, f"format '{name}': {error.message}"))
 
 
-@dataclass
-class _Builder:
+class _Builder(Struct, frozen=False):
     """Collects declarations (defaults, channels, accounts, formats), then rules, across files."""
 
-    problems: list[Problem]
-    with_tests: bool = True
-    defaults: dict[str, Any] = field(default_factory=dict)
-    channel_aliases: dict[str, str] = field(default_factory=dict)
-    accounts: dict[str, Account] = field(default_factory=dict)
-    formats: dict[str, tuple[Any, YamlDocument]] = field(default_factory=dict)
-    rules: list[Rule] = field(default_factory=list)
-    ignores: list[Ignore] = field(default_factory=list)
-    rule_ids: dict[str, Location] = field(default_factory=dict)
-    # Channel and format references are checked once every file's declarations are known.
-    channel_refs: list[tuple[YamlDocument, DataPath, str]] = field(default_factory=list)
-    format_refs: list[tuple[YamlDocument, DataPath, str]] = field(default_factory=list)
+    __slots__ = (
+        "problems",
+        "with_tests",
+        "defaults",
+        "channel_aliases",
+        "accounts",
+        "formats",
+        "rules",
+        "ignores",
+        "rule_ids",
+        "channel_refs",
+        "format_refs",
+    )
+
+    def __init__(
+        self,
+        problems: list[Problem],
+        with_tests: bool = True,
+        defaults: dict[str, Any] | None = None,
+        channel_aliases: dict[str, str] | None = None,
+        accounts: dict[str, Account] | None = None,
+        formats: dict[str, tuple[Any, YamlDocument]] | None = None,
+        rules: list[Rule] | None = None,
+        ignores: list[Ignore] | None = None,
+        rule_ids: dict[str, Location] | None = None,
+        # Channel and format references are checked once every file's declarations are known.
+        channel_refs: list[tuple[YamlDocument, DataPath, str]] | None = None,
+        format_refs: list[tuple[YamlDocument, DataPath, str]] | None = None,
+    ) -> None:
+        self.problems = problems
+        self.with_tests = with_tests
+        self.defaults = {} if defaults is None else defaults
+        self.channel_aliases = {} if channel_aliases is None else channel_aliases
+        self.accounts = {} if accounts is None else accounts
+        self.formats = {} if formats is None else formats
+        self.rules = [] if rules is None else rules
+        self.ignores = [] if ignores is None else ignores
+        self.rule_ids = {} if rule_ids is None else rule_ids
+        self.channel_refs = [] if channel_refs is None else channel_refs
+        self.format_refs = [] if format_refs is None else format_refs
 
     # -- declarations ---------------------------------------------------------------------
 
@@ -381,15 +408,14 @@ class _Builder:
             timezone=self.defaults.get("timezone", "UTC"),
         )
         rules = tuple(
-            _replace(
-                rule,
+            rule.replace(
                 channels=tuple(dict.fromkeys(self.resolve_channel(c) or c for c in rule.channels)),
                 format=rule.format or defaults.format,
             )
             for rule in self.rules
         )
         accounts = {
-            account_id: _replace(account, channel=self.resolve_channel(account.channel))
+            account_id: account.replace(channel=self.resolve_channel(account.channel))
             if account.channel
             else account
             for account_id, account in self.accounts.items()
@@ -407,12 +433,6 @@ class _Builder:
 
         ruleset.matcher = build_matcher(rules, ignores, fallback=plain_match)
         return ruleset
-
-
-def _replace(obj: Any, **changes: Any) -> Any:
-    from dataclasses import replace
-
-    return replace(obj, **changes)
 
 
 def _limited_to(

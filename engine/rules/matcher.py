@@ -7,20 +7,27 @@ record (see tests/test_matcher_differential.py).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from engine.rules.conditions import EvaluationError
 from engine.rules.model import Ignore, Rule
+from engine.struct import Struct
 
 
-@dataclass(frozen=True, slots=True)
-class RuleEvaluationError:
+class RuleEvaluationError(Struct):
     """A condition that raised on a record; reported by the caller, never fatal."""
 
-    rule_id: str
-    condition: str  # "when", "unless", or "ignore:<name>"
-    error: str
+    __slots__ = ("rule_id", "condition", "error")
+
+    def __init__(
+        self,
+        rule_id: str,
+        condition: str,  # "when", "unless", or "ignore:<name>"
+        error: str,
+    ) -> None:
+        self.rule_id = rule_id
+        self.condition = condition
+        self.error = error
 
 
 def matches_rule(

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from engine.struct import Struct
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Problem:
+class Problem(Struct, order=True):
     """One thing wrong with a rule file, printed as `FILE:LINE:COL: message`."""
 
-    file: str
-    line: int
-    column: int
-    message: str
+    __slots__ = ("file", "line", "column", "message")
+
+    def __init__(self, file: str, line: int, column: int, message: str) -> None:
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
 
     def __str__(self) -> str:
         # One problem, one line: a key or value quoted in the message may hold a line break.

@@ -10,7 +10,6 @@ AWS's limits is refused with a reason rather than approximated from below.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from engine.filterpattern import (
     MAX_PATTERN_LENGTH,
@@ -26,6 +25,7 @@ from engine.filterpattern import (
 )
 from engine.filterpattern import minify as minify_pattern
 from engine.rules.model import RuleSet
+from engine.struct import Struct
 
 # Fields that CloudTrail itself writes, always as a string when present. Negating a condition
 # on them is exact: "not (x = v)" is "x != v or x is absent", with no array/object/null case
@@ -50,10 +50,12 @@ class SubscriptionFilterError(ValueError):
     """The rules cannot be expressed as one subscription filter within AWS's limits."""
 
 
-@dataclass(frozen=True, slots=True)
-class CompiledFilter:
-    pattern: str
-    notes: tuple[str, ...] = field(default=())
+class CompiledFilter(Struct):
+    __slots__ = ("pattern", "notes")
+
+    def __init__(self, pattern: str, notes: tuple[str, ...] = ()) -> None:
+        self.pattern = pattern
+        self.notes = notes
 
 
 def compile_subscription_filter(ruleset: RuleSet) -> CompiledFilter:

@@ -7,10 +7,10 @@ the positions recorded here turn those into `FILE:LINE:COL` a person can jump to
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.rules.problems import Problem
+from engine.struct import Struct
 
 if TYPE_CHECKING:
     import yaml
@@ -34,22 +34,38 @@ def _import_yaml() -> None:
 Path = tuple[str | int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
-    line: int  # 1-based
-    column: int  # 1-based
-    style: str | None = None  # the scalar's quoting style: None (plain), "'", '"', "|", ">"
+class Position(Struct):
+    __slots__ = ("line", "column", "style")
+
+    def __init__(
+        self,
+        line: int,  # 1-based
+        column: int,  # 1-based
+        style: str | None = None,  # the scalar's quoting style: None (plain), "'", '"', "|", ">"
+    ) -> None:
+        self.line = line
+        self.column = column
+        self.style = style
 
 
-@dataclass(slots=True)
-class YamlDocument:
+class YamlDocument(Struct, frozen=False):
     """A parsed rule file: its data, and the position of every node by its path in the data."""
 
-    file: str
-    text: str
-    data: Any = None
-    positions: dict[Path, Position] = field(default_factory=dict)
-    key_positions: dict[Path, Position] = field(default_factory=dict)
+    __slots__ = ("file", "text", "data", "positions", "key_positions")
+
+    def __init__(
+        self,
+        file: str,
+        text: str,
+        data: Any = None,
+        positions: dict[Path, Position] | None = None,
+        key_positions: dict[Path, Position] | None = None,
+    ) -> None:
+        self.file = file
+        self.text = text
+        self.data = data
+        self.positions = {} if positions is None else positions
+        self.key_positions = {} if key_positions is None else key_positions
 
     def position(self, path: Path) -> Position:
         """The position of the node at `path`, or of its nearest ancestor that has one."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from json import loads
 from typing import Any
 
@@ -19,6 +18,7 @@ from engine.sources.s3 import (
     is_cloudtrail_log_key,
     s3_event_object,
 )
+from engine.struct import Struct
 
 Item = SourceRecord | SourceProblem
 
@@ -26,15 +26,22 @@ Item = SourceRecord | SourceProblem
 _MAX_DEPTH = 4
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
+class Reading(Struct):
     """How to treat what the envelopes hold, which differs between the Lambda and the CLI."""
 
-    # Lambda: a document of unknown shape is a problem (a misconfigured trigger, say);
-    # CLI: it is a CloudTrail record ("any JSON object that is not a known envelope is a record").
-    strict: bool
-    # Reads the S3 objects a notification names (or, in the CLI, says it cannot).
-    read_object: ObjectReader
+    __slots__ = ("strict", "read_object")
+
+    def __init__(
+        self,
+        # Lambda: a document of unknown shape is a problem (a misconfigured trigger, say);
+        # CLI: it is a CloudTrail record ("any JSON object that is not a known envelope is a
+        # record").
+        strict: bool,
+        # Reads the S3 objects a notification names (or, in the CLI, says it cannot).
+        read_object: ObjectReader,
+    ) -> None:
+        self.strict = strict
+        self.read_object = read_object
 
 
 def iter_document(
@@ -74,7 +81,7 @@ def iter_document(
         yield SourceProblem(base, message)
     elif shape == detect.CLOUDTRAIL_LOG:
         for index, record in enumerate(document["Records"]):
-            origin = replace(base, index=index)
+            origin = base.replace(index=index)
             if isinstance(record, dict):
                 yield SourceRecord(record, origin)
             else:
@@ -85,7 +92,7 @@ def iter_document(
 
 def _derive(base: Origin, kind: str) -> Origin:
     # A file stays the origin's kind: the CLI reports places as path:line, whatever the shape.
-    return base if base.kind == "file" else replace(base, kind=kind)
+    return base if base.kind == "file" else base.replace(kind=kind)
 
 
 def _iter_batch(records: Any, base: Origin, reading: Reading, depth: int) -> Iterator[Item]:
@@ -105,7 +112,7 @@ def _iter_batch(records: Any, base: Origin, reading: Reading, depth: int) -> Ite
         elif source == detect.SQS:
             message_id = item.get("messageId")
             if isinstance(message_id, str):
-                base_here = replace(base, sqs_message_id=message_id)
+                base_here = base.replace(sqs_message_id=message_id)
                 what = f"SQS message {message_id} body"
             else:
                 base_here, what = base, f"SQS message body (Records[{position}])"

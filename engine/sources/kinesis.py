@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 from engine.model import Origin, SourceProblem, SourceRecord
@@ -16,5 +15,5 @@ def iter_kinesis_item(item: dict[str, Any], base: Origin) -> Iterator[SourceReco
     kinesis = item.get("kinesis")
     if isinstance(kinesis, dict):
         sequence = kinesis.get("sequenceNumber")
-        base = replace(base, kinesis_sequence=sequence if isinstance(sequence, str) else None)
+        base = base.replace(kinesis_sequence=sequence if isinstance(sequence, str) else None)
     yield from iter_enveloped_data(kinesis, "kinesis", base)
