@@ -337,3 +337,57 @@ def test_json_cut_inside_the_events_streams_those_before_the_cut() -> None:
         got = streamed(encode(text[:cut]))
     assert got[-1] == expected[-1]
     assert [item.record["eventID"] for item in got[:-1]] == [str(i) for i in range(60)]
+
+
+# --- each log event's message: cloudwatch._loads must read exactly as json.loads --------------
+
+
+def read_with(read: Any, text: str) -> tuple[Any, ...]:
+    try:
+        return ("value", read(text))
+    except json.JSONDecodeError as exc:
+        return ("error", str(exc))
+    except RecursionError:
+        return ("too deep",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"eventName":"GetObject","n":1}',
+        ' {"a":1}',
+        '{"a":1} ',
+        '{"a": 1}\n',
+        '{"a":1}x',
+        '{"a":1}{}',
+        '{"a":1',
+        "",
+        " ",
+        "\ufeff{}",
+        '{"a":NaN,"b":-Infinity}',
+        '{"a":"\\ud800"}',
+        '"just a string"',
+        "1e5",
+        "1e",
+        "[" * 100_000,
+    ],
+)
+def test_a_message_reads_exactly_as_json_loads_reads_it(text: str) -> None:
+    assert read_with(cloudwatch._loads, text) == read_with(json.loads, text)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=12,
+)
+surroundings = st.sampled_from(["", "", " ", "\n", "\t ", "x", "}", ",", "0", '"'])
+
+
+@settings_here
+@given(json_values, surroundings, surroundings, st.booleans())
+def test_any_message_reads_exactly_as_json_loads_reads_it(
+    value: Any, before: str, after: str, compact: bool
+) -> None:
+    text = before + json.dumps(value, separators=(",", ":") if compact else None) + after
+    assert read_with(cloudwatch._loads, text) == read_with(json.loads, text)
