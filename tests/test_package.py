@@ -104,6 +104,16 @@ def _build(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+HOST_TAG = sys.implementation.cache_tag  # e.g. "cpython-311"
+
+
+def bytecode_name(source: str, tag: str) -> str:
+    """`engine/x.py` → `engine/__pycache__/x.<tag>.pyc`."""
+    folder, _, name = source.rpartition("/")
+    compiled = f"__pycache__/{name.removesuffix('.py')}.{tag}.pyc"
+    return f"{folder}/{compiled}" if folder else compiled
+
+
 def _names(zip_path: Path) -> list[str]:
     with zipfile.ZipFile(zip_path) as archive:
         return archive.namelist()
@@ -133,12 +143,36 @@ def test_host_zip_holds_the_function_and_nothing_else(host_zip: Path) -> None:
     }
     assert shipped_sources <= set(names)
     assert not [n for n in names if n.startswith(("tests/", "scripts/", "bench/", "samples/"))]
-    assert not [n for n in names if "__pycache__" in n.split("/") or n.endswith(".pyc")]
+    # Bytecode: exactly one .pyc per .py, for the target Python, and nothing else cached.
+    sources = {n for n in names if n.endswith(".py")}
+    compiled = {n for n in names if "__pycache__" in n.split("/") or n.endswith(".pyc")}
+    assert compiled == {bytecode_name(n, HOST_TAG) for n in sources}
     assert not [n for n in names if "/tests/" in f"/{n}"]
     assert not [n for n in names if n.split("/")[0] in {"boto3", "botocore", "bin"}]
     for package in DEPENDENCY_PACKAGES:
         assert f"{package}/__init__.py" in names, package
     assert host_zip.stat().st_size < MAX_ZIP_BYTES
+
+
+def test_the_shipped_bytecode_is_what_runs(host_zip: Path, tmp_path: Path) -> None:
+    # Lambda's /var/task is read-only: only shipped .pyc files spare a cold start compiling
+    # every module. With every source replaced by code that would fail, the import must still
+    # succeed.
+    task = tmp_path / "task"
+    with zipfile.ZipFile(host_zip) as archive:
+        archive.extractall(task)
+    for source in [task / "handler.py", *(task / "engine").rglob("*.py")]:
+        source.write_text("raise SystemExit('a source was compiled, not its shipped .pyc')\n")
+    probe = "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; import handler, engine.rules"
+    runtime = _fake_lambda_runtime(tmp_path / "runtime")
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-B", "-c", probe, str(task), str(runtime)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_handler_imports_from_the_unpacked_host_zip(host_zip: Path, tmp_path: Path) -> None:
@@ -209,6 +243,27 @@ def test_arm64_python312_build_has_wheels_for_that_platform(tmp_path: Path) -> N
     assert extensions
     assert all("cpython-312-aarch64-linux-gnu" in n for n in extensions), extensions
     assert out.stat().st_size < MAX_ZIP_BYTES
+    python312 = build_package.find_python("3.12")
+    if python312 is None:
+        assert "no bytecode" in result.stdout and "warning" in result.stderr
+        return
+    # Bytecode Python 3.12 loads without looking at the sources: its magic number, and the
+    # flags of an unchecked hash-based .pyc (PEP 552: hash-based, check_source off).
+    magic = subprocess.run(
+        [
+            python312,
+            "-c",
+            "import importlib.util, sys; sys.stdout.write(importlib.util.MAGIC_NUMBER.hex())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    with zipfile.ZipFile(out) as archive:
+        for source in ("handler.py", "engine/struct.py", "yaml/__init__.py"):
+            header = archive.read(bytecode_name(source, "cpython-312"))[:8]
+            assert header[:4].hex() == magic, source
+            assert int.from_bytes(header[4:8], "little") == 0b01, source
 
 
 # ---------------------------------------------------------------- the builder's parts
