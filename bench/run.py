@@ -17,6 +17,8 @@ CloudWatch Logs subscription events the Lambda receives:
   cold_start_no_site_ms is the same with `python -S` (no site, so nothing preloaded: what
   site and, in Lambda, the runtime's bootstrap import before the handler counts as ours
   too), an upper bound;
+- with --package, package_cold_start_ms: the same for the deployment zip, unpacked and run by
+  a local Python of Lambda's version, with the bytecode it ships and without;
 - peak_memory_mb: peak RSS of a fresh process that imports handler (rules from the cache),
   reads one 10,000-record event and runs the pipeline over it, minus a bare interpreter's.
 
@@ -258,6 +260,66 @@ def peak_memory(count: int, pycache: str) -> dict[str, Any]:
     }
 
 
+PACKAGE_PROBE = "import sys; sys.path.insert(0, sys.argv[1])"
+
+
+def package_cold_start(runs: int) -> dict[str, Any]:
+    """The deployment zip itself (scripts/build_package.py, its defaults: arm64, Python 3.12),
+    unpacked and imported by a local Python of that version as Lambda's init would, with the
+    rules loading: with the bytecode it ships, and with that removed (as a zip without it
+    would run: Lambda's /var/task is read-only, so every cold start compiles the sources).
+
+    `-I -B`: no environment or user site, and nothing written. The arm64 extension modules
+    cannot load here, but init needs none of them: the shipped rules cache spares jsonschema.
+    """
+    import shutil
+    import zipfile
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import build_package
+    finally:
+        sys.path.pop(0)
+    python = build_package.find_python(build_package.DEFAULT_PYTHON)
+    if python is None:
+        return {"package_cold_start": f"no Python {build_package.DEFAULT_PYTHON} found"}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "_HANDLER": "handler.lambda_handler",
+        "SLACK_CHANNEL": "#alerts",
+    }
+
+    def wall_ms(task: Path, code: str) -> float:
+        command = [python, "-I", "-B", "-c", f"{PACKAGE_PROBE}; {code}{EXIT}", str(task)]
+        start = time.perf_counter()
+        subprocess.run(command, env=env, cwd=task, check=True)
+        return (time.perf_counter() - start) * 1000
+
+    with tempfile.TemporaryDirectory(prefix="bench-package-") as tmp:
+        package = build_package.build(ROOT, Path(tmp) / "function.zip", python=python)
+        compiled, sources = Path(tmp) / "task", Path(tmp) / "task-sources"
+        with zipfile.ZipFile(package) as archive:
+            archive.extractall(compiled)
+        shutil.copytree(compiled, sources, ignore=shutil.ignore_patterns("__pycache__"))
+        times: dict[str, list[float]] = {"bare": [], "compiled": [], "sources": []}
+        for _ in range(runs):
+            times["bare"].append(wall_ms(compiled, "pass"))
+            times["compiled"].append(wall_ms(compiled, COLD_START_HANDLER))
+            times["sources"].append(wall_ms(sources, COLD_START_HANDLER))
+    median = {key: statistics.median(values) for key, values in times.items()}
+    return {
+        "package_python": _version(python),
+        "package_cold_start_ms": round(median["compiled"] - median["bare"], 1),
+        "package_cold_start_from_sources_ms": round(median["sources"] - median["bare"], 1),
+        "package_bare_interpreter_ms": round(median["bare"], 1),
+    }
+
+
+def _version(python: str) -> str:
+    command = [python, "-c", "import platform; print(platform.python_version())"]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -268,6 +330,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--cold-runs", type=int, default=9, help="fresh processes per median")
     parser.add_argument("--memory-records", type=int, default=10_000)
+    parser.add_argument(
+        "--package",
+        action="store_true",
+        help="also build the deployment zip and time its cold start with its own Python",
+    )
     args = parser.parse_args(argv)
 
     result: dict[str, Any] = {
@@ -279,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
         result |= throughput(args.records, args.repeat)
         result |= cold_start(args.cold_runs, pycache)
         result |= peak_memory(args.memory_records, pycache)
+    if args.package:
+        result |= package_cold_start(args.cold_runs)
     result["targets"] = TARGETS
     result["targets_met"] = {
         "pipeline_default_ratio": result["pipeline_default_ratio"]
