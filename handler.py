@@ -18,7 +18,6 @@ import os
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.observability import (
@@ -46,7 +45,8 @@ if TYPE_CHECKING:
 # engine.delivery (retries, thread pool, failure queue) is imported where first used: most
 # invocations post nothing, and a cold start should not pay for it.
 
-DEFAULT_RULES = Path(__file__).resolve().parent / "rules.yaml"
+# os.path, not pathlib: pathlib would be the largest import of a cold start.
+DEFAULT_RULES = os.path.join(os.path.dirname(os.path.realpath(__file__)), "rules.yaml")
 # Kept back from the delivery deadline for writing the failure queue (and the summary).
 QUEUE_RESERVE = 5.0
 # Alerts remembered across warm invocations, so a retried event does not post them again.

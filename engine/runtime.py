@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.delivery.client import SLACK_API_URL
@@ -53,10 +52,10 @@ class Settings(Struct, internal=("environ",)):
 
     @classmethod
     def from_environ(
-        cls, environ: Mapping[str, str], *, default_rules: Path = Path("rules.yaml")
+        cls, environ: Mapping[str, str], *, default_rules: str = "rules.yaml"
     ) -> Settings:
         return cls(
-            rules_file=environ.get("RULES_FILE", "").strip() or str(default_rules),
+            rules_file=environ.get("RULES_FILE", "").strip() or default_rules,
             fallback_channel=environ.get("SLACK_CHANNEL", "").strip() or None,
             slack_api_url=normalise_api_url(environ.get("SLACK_API_URL", "")),
             queue_url=environ.get("FAILED_ALERTS_QUEUE_URL", "").strip() or None,

@@ -154,8 +154,10 @@ def test_a_changed_schema_invalidates_every_entry(
     text = rule_files[0].read_text(encoding="utf-8")
     assert rules_cache.lookup(str(rule_files[0]), text) is not None
     schema = tmp_path / "schema.json"
-    schema.write_text(rules_cache.schema_module.SCHEMA_PATH.read_text("utf-8") + "\n", "utf-8")
-    monkeypatch.setattr(rules_cache.schema_module, "SCHEMA_PATH", schema)
+    schema.write_text(
+        Path(rules_cache.schema_module.SCHEMA_PATH).read_text("utf-8") + "\n", "utf-8"
+    )
+    monkeypatch.setattr(rules_cache.schema_module, "SCHEMA_PATH", str(schema))
     rules_cache._inputs_digest.cache_clear()
     assert rules_cache.lookup(str(rule_files[0]), text) is None
 

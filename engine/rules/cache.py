@@ -28,7 +28,7 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from functools import cache
-from pathlib import Path
+from os import PathLike
 from typing import Any
 
 from engine.rules import schema as schema_module
@@ -45,26 +45,31 @@ except ImportError:
         from hashlib import sha256
 
 FORMAT = 1
-DEFAULT_FILE = Path(__file__).resolve().parents[2] / "rules.cache.json"
+DEFAULT_FILE = os.path.join(schema_module.PROJECT_ROOT, "rules.cache.json")
 ENVIRONMENT = "RULES_CACHE_FILE"
 
 
-def cache_file() -> Path | None:
+def cache_file() -> str | None:
     """The cache to consult: RULES_CACHE_FILE if set (empty = none), else the default."""
     configured = os.environ.get(ENVIRONMENT)
     if configured is None:
         return DEFAULT_FILE
-    return Path(configured) if configured.strip() else None
+    return configured if configured.strip() else None
 
 
 @cache
 def _inputs_digest() -> bytes:
     """What besides the rule file decides its parsed data and schema verdict."""
     digest = sha256(f"rules-cache-{FORMAT}".encode())
-    for path in (schema_module.SCHEMA_PATH, Path(yamldoc.__file__), Path(schema_module.__file__)):
+    for path in (schema_module.SCHEMA_PATH, yamldoc.__file__, schema_module.__file__):
         digest.update(b"\0")
-        digest.update(path.read_bytes())
+        digest.update(_read_bytes(path))
     return digest.digest()
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def key_of(text: str) -> str:
@@ -78,10 +83,10 @@ def _entry_digest(key: str, body: dict[str, Any]) -> str:
 
 
 @cache
-def _entries(path: Path) -> dict[str, Any]:
+def _entries(path: str) -> dict[str, Any]:
     """The entries of a cache file; {} when it is missing, unreadable or of another format."""
     try:
-        content = json.loads(path.read_bytes())
+        content = json.loads(_read_bytes(path))
     except (OSError, ValueError):
         return {}
     if not isinstance(content, dict) or content.get("format") != FORMAT:
@@ -90,7 +95,7 @@ def _entries(path: Path) -> dict[str, Any]:
     return entries if isinstance(entries, dict) else {}
 
 
-def lookup(file: str, text: str, path: Path | None = None) -> YamlDocument | None:
+def lookup(file: str, text: str, path: str | None = None) -> YamlDocument | None:
     """The checked document for `text`, or None when the cache cannot vouch for it."""
     path = path or cache_file()
     if path is None:
@@ -122,7 +127,7 @@ def _rows(positions: dict[tuple[str | int, ...], Position]) -> list[list[Any]]:
     return [[list(p), at.line, at.column, at.style] for p, at in positions.items()]
 
 
-def build_cache(paths: Sequence[str | Path], out: str | Path) -> int:
+def build_cache(paths: Sequence[str | PathLike[str]], out: str | PathLike[str]) -> int:
     """Check each rule file as the loader does and write the cache of them to `out`.
 
     Raises RuleFileError when a file has YAML or schema problems: an invalid file is never
@@ -133,7 +138,8 @@ def build_cache(paths: Sequence[str | Path], out: str | Path) -> int:
     entries: dict[str, Any] = {}
     problems: list[Problem] = []
     for file in paths:
-        text = Path(file).read_text(encoding="utf-8")
+        with open(file, encoding="utf-8") as f:
+            text = f.read()
         document, found = yamldoc.read_yaml(str(file), text)
         if not found and not isinstance(document.data, dict):
             found = [Problem(str(file), 1, 1, "the rule file must be a mapping")]
@@ -148,10 +154,15 @@ def build_cache(paths: Sequence[str | Path], out: str | Path) -> int:
             "positions": _rows(document.positions),
             "key_positions": _rows(document.key_positions),
         }
-        entries[key] = {"file": Path(file).name, "digest": _entry_digest(key, body), "body": body}
+        entries[key] = {
+            "file": os.path.basename(file),
+            "digest": _entry_digest(key, body),
+            "body": body,
+        }
     if problems:
         raise RuleFileError(problems)
     content = {"format": FORMAT, "entries": entries}
-    Path(out).write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
+    with open(out, "w", encoding="utf-8") as f:
+        f.write(json.dumps(content, ensure_ascii=False))
     _entries.cache_clear()
     return len(entries)

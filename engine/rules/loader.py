@@ -8,9 +8,10 @@ makes the whole load fail, so the Lambda never runs with a half-understood rule 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from os import PathLike
 from typing import Any
 
 from engine.rules.cache import lookup
@@ -42,7 +43,7 @@ _ALIAS = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 _ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 
 
-def load_rules(paths: Sequence[str | Path], *, with_tests: bool = True) -> RuleSet:
+def load_rules(paths: Sequence[str | PathLike[str]], *, with_tests: bool = True) -> RuleSet:
     """Load, check and compile the rule files, in order.
 
     Raises RuleFileError listing every problem found in any of them. `with_tests=False`
@@ -71,7 +72,8 @@ def load_rules(paths: Sequence[str | Path], *, with_tests: bool = True) -> RuleS
 
 def _read(file: str, problems: list[Problem]) -> YamlDocument | None:
     try:
-        text = Path(file).read_text(encoding="utf-8")
+        with open(file, encoding="utf-8") as f:
+            text = f.read()
     except FileNotFoundError:
         problems.append(Problem(file, 1, 1, "no such rule file"))
         return None
@@ -356,10 +358,11 @@ class _Builder(Struct, frozen=False):
         return result
 
     def _test_file(self, doc: YamlDocument, path: DataPath, name: str) -> Any:
-        file = Path(doc.file).parent / name
+        file = os.path.join(os.path.dirname(doc.file), name)
         where = describe(doc.data, path)
         try:
-            record = json.loads(file.read_text(encoding="utf-8"))
+            with open(file, encoding="utf-8") as f:
+                record = json.load(f)
         except FileNotFoundError:
             self.problems.append(doc.problem(path, f"{where}: no such file {str(file)!r}"))
             return None

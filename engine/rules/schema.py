@@ -7,21 +7,25 @@ cold start that can trust a cached, already-checked rule file never needs it.
 from __future__ import annotations
 
 import json
+import os
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from engine.rules.problems import Problem
 from engine.rules.yamldoc import YamlDocument
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schema" / "rules.schema.json"
+# Where handler.py, schema/ and the rules cache sit, in a checkout and in the package. os.path,
+# not pathlib: pathlib would be the largest import of a cold start.
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+SCHEMA_PATH = os.path.join(PROJECT_ROOT, "schema", "rules.schema.json")
 
 
 @cache
 def _validator() -> Any:
     import jsonschema
 
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    with open(SCHEMA_PATH, encoding="utf-8") as f:
+        schema = json.load(f)
     return jsonschema.Draft7Validator(schema)
 
 
