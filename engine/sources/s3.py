@@ -12,7 +12,6 @@ import zlib
 from collections.abc import Callable, Iterator
 from json import loads
 from typing import Any
-from urllib.parse import unquote_plus
 
 from engine.model import Origin, SourceProblem, SourceRecord
 from engine.sources.errors import SourceError, describe_json_error, json_type
@@ -43,7 +42,10 @@ def s3_event_object(item: dict[str, Any]) -> tuple[str, str] | None:
     key = obj.get("key") if isinstance(obj, dict) else None
     if not isinstance(name, str) or not isinstance(key, str):
         raise SourceError("S3 notification without s3.bucket.name and s3.object.key strings")
-    # S3 notifications URL-encode keys (a space arrives as "+").
+    # S3 notifications URL-encode keys (a space arrives as "+"). Imported here: urllib.parse
+    # (with ipaddress) is a cold-start cost that CloudWatch Logs and EventBridge never need.
+    from urllib.parse import unquote_plus
+
     return name, unquote_plus(key)
 
 
