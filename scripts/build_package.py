@@ -196,11 +196,21 @@ def find_python(version: str) -> str | None:
     """An interpreter of `version` ("3.12") to compile the package's bytecode with, or None.
 
     Each candidate is asked its version rather than trusted by name: a pyenv shim exists for
-    every installed version but runs only the ones that are selected.
+    every installed version but runs only the ones that are selected. BUILD_PYTHON, when set,
+    is the only candidate, and BuildError says so when it is not of `version`.
     """
-    candidates = [os.environ.get("BUILD_PYTHON"), sys.executable, shutil.which(f"python{version}")]
-    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
-    installed = pyenv_root.glob(f"versions/{version}.*/bin/python{version}")
+    configured = os.environ.get("BUILD_PYTHON", "").strip()
+    if configured:
+        found = _version_of(configured)
+        if found != version:
+            raise BuildError(
+                f"BUILD_PYTHON={configured} is {f'Python {found}' if found else 'not a Python'},"
+                f" not Python {version}"
+            )
+        return configured
+    candidates = [sys.executable, shutil.which(f"python{version}")]
+    pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    installed = Path(pyenv_root).glob(f"versions/{version}.*/bin/python{version}")
     candidates += sorted(map(str, installed), key=_patch_level, reverse=True)  # newest first
     for candidate in candidates:
         if candidate and _version_of(candidate) == version:
@@ -222,7 +232,7 @@ def _version_of(python: str) -> str | None:
             check=False,
             timeout=60,
         )
-    except OSError:
+    except (OSError, subprocess.TimeoutExpired):
         return None
     return result.stdout.strip() if result.returncode == 0 else None
 
@@ -241,6 +251,13 @@ def compile_bytecode(entries: Mapping[str, Path], python: str, work: Path) -> di
         "-q",
         "--invalidation-mode",
         "unchecked-hash",  # no timestamp check: the zip's are fixed, Lambda's unknown
+        # Each .pyc records its source's path. Recorded as where Lambda unpacks the zip, not
+        # this build's temporary folder, so that two builds give the same bytes. (Imports
+        # replace it with the real path anyway.)
+        "-s",
+        str(stage),
+        "-p",
+        "/var/task",
         str(stage),
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -301,7 +318,11 @@ def _parse_args(argv: Iterable[str] | None) -> argparse.Namespace:
 def main(argv: Iterable[str] | None = None) -> int:
     args = _parse_args(argv)
     platforms = tuple(args.platforms or DEFAULT_PLATFORMS)
-    python = find_python(args.python)
+    try:
+        python = find_python(args.python)
+    except BuildError as exc:
+        print(f"build_package: {exc}", file=sys.stderr)
+        return 2
     if python is None:
         print(
             f"build_package: warning: no Python {args.python} interpreter found (set"

@@ -345,3 +345,33 @@ def test_a_missing_project_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1
     assert "rules.yaml: not found" in result.stderr
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_bytecode_bytes_depend_on_content_only(tmp_path: Path) -> None:
+    # Two builds compile in different temporary folders; the .pyc files must not record them,
+    # or every build would change the zip and every deploy would replace warm instances.
+    entries = build_package.collect_project_files(ROOT)
+    first = build_package.compile_bytecode(entries, sys.executable, tmp_path / "one")
+    second = build_package.compile_bytecode(entries, sys.executable, tmp_path / "two")
+    assert (
+        set(first)
+        == set(second)
+        == {bytecode_name(n, HOST_TAG) for n in entries if n.endswith(".py")}
+    )
+    assert all(first[name].read_bytes() == second[name].read_bytes() for name in first)
+    assert all(str(tmp_path).encode() not in path.read_bytes() for path in first.values())
+
+
+def test_a_build_python_of_another_version_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    other = "3.10" if HOST_PYTHON != "3.10" else "3.9"
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--python", other, "--out", str(tmp_path / "x.zip")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=os.environ | {"BUILD_PYTHON": sys.executable},
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert f"is Python {HOST_PYTHON}, not Python {other}" in result.stderr
+    assert not (tmp_path / "x.zip").exists()
