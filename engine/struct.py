@@ -40,7 +40,7 @@ class Struct:
     # Set on each subclass by __init_subclass__.
     _fields: ClassVar[tuple[str, ...]] = ()
     _shown: ClassVar[tuple[str, ...]] = ()
-    # The compared fields' values, as one value: `cls._values(instance)`. An attrgetter runs
+    # The compared fields' values, as a tuple: `cls._values(instance)`. An attrgetter runs
     # in C, so equality and hashing cost what a dataclass's generated methods cost.
     _values: ClassVar[Any] = staticmethod(_no_fields)
 
@@ -64,9 +64,7 @@ class Struct:
         shown = tuple(name for name in fields if name not in internal)
         cls._fields = fields
         cls._shown = shown
-        # attrgetter of one name returns the bare value, of several a tuple: either compares
-        # and hashes correctly, as long as one class always uses the same getter.
-        cls._values = staticmethod(attrgetter(*shown) if shown else _no_fields)
+        cls._values = staticmethod(_tuple_getter(shown))
         if not frozen:
             cls.__hash__ = None  # type: ignore[assignment]  # mutable: comparable, unhashable
         if order:
@@ -89,8 +87,7 @@ class Struct:
 
     def replace(self, **changes: Any) -> Self:
         """A copy with `changes` applied; an unknown field name raises TypeError."""
-        values = {name: getattr(self, name) for name in self._fields}
-        return self.__class__(**(values | changes))
+        return self.__class__(**(self.to_dict() | changes))
 
     def to_dict(self) -> dict[str, Any]:
         """Every field (internal ones too) by name; values are not copied."""
@@ -109,15 +106,21 @@ def _init_parameters(cls: type) -> tuple[str, ...]:
     return code.co_varnames[1 : code.co_argcount + code.co_kwonlyargcount]
 
 
+def _tuple_getter(names: tuple[str, ...]) -> Any:
+    """A function of an instance giving the tuple of its `names` fields."""
+    if len(names) > 1:
+        return attrgetter(*names)  # a tuple already
+    if names:
+        only = attrgetter(names[0])  # the bare value: wrapped, so every getter gives a tuple
+        return lambda instance: (only(instance),)
+    return _no_fields
+
+
 def _ordering(operator_name: str) -> Any:
     def compare(self: Struct, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        # Compare as tuples, so that a one-field class orders the same way as a longer one.
-        mine, theirs = self._values(self), self._values(other)
-        if len(self._shown) == 1:
-            mine, theirs = (mine,), (theirs,)
-        return getattr(mine, operator_name)(theirs)
+        return getattr(self._values(self), operator_name)(self._values(other))
 
     compare.__name__ = operator_name
     return compare
