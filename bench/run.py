@@ -156,9 +156,18 @@ def _child_env(pycache: str) -> dict[str, str]:
     return env
 
 
-def _wall_ms(code: str, env: dict[str, str], *options: str) -> float:
+def _wall_ms(
+    code: str,
+    env: dict[str, str],
+    *options: str,
+    python: str = sys.executable,
+    cwd: Path = ROOT,
+    argv: tuple[str, ...] = (),
+) -> float:
+    """Milliseconds from starting `python *options -c code *argv` to its end."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, *options, "-c", code + EXIT], env=env, cwd=ROOT, check=True)
+    command = [python, *options, "-c", code + EXIT, *argv]
+    subprocess.run(command, env=env, cwd=cwd, check=True)
     return (time.perf_counter() - start) * 1000
 
 
@@ -260,7 +269,7 @@ def peak_memory(count: int, pycache: str) -> dict[str, Any]:
     }
 
 
-PACKAGE_PROBE = "import sys; sys.path.insert(0, sys.argv[1])"
+PACKAGE_PROBE = "import sys; sys.path.insert(0, sys.argv[1]); "
 
 
 def package_cold_start(runs: int) -> dict[str, Any]:
@@ -290,10 +299,8 @@ def package_cold_start(runs: int) -> dict[str, Any]:
     }
 
     def wall_ms(task: Path, code: str) -> float:
-        command = [python, "-I", "-B", "-c", f"{PACKAGE_PROBE}; {code}{EXIT}", str(task)]
-        start = time.perf_counter()
-        subprocess.run(command, env=env, cwd=task, check=True)
-        return (time.perf_counter() - start) * 1000
+        probe = PACKAGE_PROBE + code
+        return _wall_ms(probe, env, "-I", "-B", python=python, cwd=task, argv=(str(task),))
 
     with tempfile.TemporaryDirectory(prefix="bench-package-") as tmp:
         package = build_package.build(ROOT, Path(tmp) / "function.zip", python=python)
@@ -308,16 +315,11 @@ def package_cold_start(runs: int) -> dict[str, Any]:
             times["sources"].append(wall_ms(sources, COLD_START_HANDLER))
     median = {key: statistics.median(values) for key, values in times.items()}
     return {
-        "package_python": _version(python),
+        "package_python": build_package.python_version(python),
         "package_cold_start_ms": round(median["compiled"] - median["bare"], 1),
         "package_cold_start_from_sources_ms": round(median["sources"] - median["bare"], 1),
         "package_bare_interpreter_ms": round(median["bare"], 1),
     }
-
-
-def _version(python: str) -> str:
-    command = [python, "-c", "import platform; print(platform.python_version())"]
-    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
 
 
 def main(argv: list[str] | None = None) -> int:

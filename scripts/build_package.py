@@ -201,7 +201,7 @@ def find_python(version: str) -> str | None:
     """
     configured = os.environ.get("BUILD_PYTHON", "").strip()
     if configured:
-        found = _version_of(configured)
+        found = _minor(python_version(configured))
         if found != version:
             raise BuildError(
                 f"BUILD_PYTHON={configured} is {f'Python {found}' if found else 'not a Python'},"
@@ -213,7 +213,7 @@ def find_python(version: str) -> str | None:
     installed = Path(pyenv_root).glob(f"versions/{version}.*/bin/python{version}")
     candidates += sorted(map(str, installed), key=_patch_level, reverse=True)  # newest first
     for candidate in candidates:
-        if candidate and _version_of(candidate) == version:
+        if candidate and _minor(python_version(candidate)) == version:
             return candidate
     return None
 
@@ -223,10 +223,11 @@ def _patch_level(path: str) -> tuple[int, ...]:
     return tuple(map(int, match.groups())) if match else ()
 
 
-def _version_of(python: str) -> str | None:
+def python_version(python: str) -> str | None:
+    """What `python` says its version is ("3.12.1"); None when it does not run."""
     try:
         result = subprocess.run(
-            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            [python, "-c", "import platform; print(platform.python_version())"],
             capture_output=True,
             text=True,
             check=False,
@@ -235,6 +236,11 @@ def _version_of(python: str) -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return result.stdout.strip() if result.returncode == 0 else None
+
+
+def _minor(version: str | None) -> str | None:
+    """ "3.12.1" -> "3.12"."""
+    return ".".join(version.split(".")[:2]) if version else None
 
 
 def compile_bytecode(entries: Mapping[str, Path], python: str, work: Path) -> dict[str, Path]:
