@@ -17,9 +17,10 @@ import sys
 import tomllib
 import zipfile
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "build_package.py"
@@ -82,16 +83,7 @@ print(json.dumps({
 """
 
 
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_package", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["build_package"] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-build_package = _load_script()
+build_package = load_script(SCRIPT)
 
 
 def _build(out: Path, *args: str) -> subprocess.CompletedProcess[str]:

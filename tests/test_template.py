@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
 import subprocess
@@ -10,11 +9,12 @@ import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
+
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -424,16 +424,7 @@ def _assert_only_filter_lines_differ(before: str, after: str) -> None:
 # ---------------------------------------------------------------- the sync script's text editing
 
 
-def _load_sync_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("sync_template", SYNC_SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["sync_template"] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-sync_template = _load_sync_script()
+sync_template = load_script(SYNC_SCRIPT)
 
 SAMPLE = (
     "Resources:  # comment kept\r\n"
